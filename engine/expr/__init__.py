@@ -1,0 +1,1 @@
+"""The expression language: parse text into an inert tree, print it, evaluate it."""

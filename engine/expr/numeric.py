@@ -1,0 +1,297 @@
+"""Evaluate an expression tree with numpy, on one instance or a whole batch at once.
+
+A value is an array whose trailing `rank` axes are the item (0: a scalar, 1: a vector,
+2: a matrix) and whose leading axes, if any, are the batch. Elementwise operations line
+the items up from the left of the item axes, so a batch of scalars (shape (N,)) times a
+batch of vectors (shape (N, d)) works as a person expects, and the same formula serves
+one instance or a thousand. Reductions (`sum`, `softmax`, ...) act on the item's last
+axis. Arithmetic follows real-number semantics: an undefined value (log of a negative
+number, 0/0) becomes NaN rather than an exception, and the caller decides what it means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.errors import EvaluationError
+from engine.expr.ast import BinOp, Call, Compare, Constant, Index, ListExpr, Name, Neg, Node, Number
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Value:
+    """An evaluated array and the number of its trailing axes that form one item."""
+
+    data: npt.NDArray[Any]
+    rank: int
+
+    @property
+    def item_shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape[self.data.ndim - self.rank :])
+
+
+def describe_shape(shape: tuple[int, ...]) -> str:
+    """'a number', 'a vector of 3', 'a 2×2 matrix'."""
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]}"
+    return "a " + "×".join(str(n) for n in shape) + " array"
+
+
+def evaluate(node: Node, env: Mapping[str, object] | None = None, *, batched: bool = False) -> Value:
+    """Evaluate `node` with the values in `env`.
+
+    With `batched`, every value in `env` carries a leading batch axis (N instances of
+    the same names), and so does the result.
+    """
+    values: dict[str, Value] = {}
+    for name, raw in (env or {}).items():
+        data = np.asarray(raw, dtype=np.float64)
+        values[name] = Value(data, data.ndim - 1 if batched else data.ndim)
+    with np.errstate(all="ignore"):
+        return _Evaluator(values).eval(node)
+
+
+def evaluate_constant(node: Node) -> float:
+    """The value of an expression without names, as a float (inf or nan when it is)."""
+    value = evaluate(node)
+    if value.rank != 0:
+        raise EvaluationError("expected a single number")
+    return float(value.data)
+
+
+_ERF: Final = np.frompyfunc(math.erf, 1, 1)
+_ERFC: Final = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erf(x: Array) -> Array:
+    return np.asarray(_ERF(x), dtype=np.float64)
+
+
+def _phi(x: Array) -> Array:
+    # erfc keeps the lower tail accurate, where 1 + erf(x) would cancel to zero.
+    return 0.5 * np.asarray(_ERFC(-x / math.sqrt(2.0)), dtype=np.float64)
+
+
+def _sigmoid(x: Array) -> Array:
+    # Two branches so that exp never overflows and the lower tail keeps its precision.
+    exp_neg = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + exp_neg), exp_neg / (1.0 + exp_neg))
+
+
+_ELEMENTWISE: Final[dict[str, Callable[[Array], Array]]] = {
+    "exp": np.exp, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign, "sin": np.sin,
+    "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
+    "sech": lambda x: 1.0 / np.cosh(x), "sigmoid": _sigmoid,
+    "relu": lambda x: np.maximum(x, 0.0), "softplus": lambda x: np.logaddexp(0.0, x),
+    "erf": _erf, "Phi": _phi,
+}  # fmt: skip
+
+
+def _softmax(x: Array) -> Array:
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=-1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def _log_softmax(x: Array) -> Array:
+    shifted = x - np.max(x, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))  # type: ignore[no-any-return]
+
+
+def _logsumexp(x: Array) -> Array:
+    top = np.max(x, axis=-1)
+    return top + np.log(np.sum(np.exp(x - top[..., None]), axis=-1))  # type: ignore[no-any-return]
+
+
+class _Evaluator:
+    def __init__(self, env: dict[str, Value]) -> None:
+        self.env = env
+
+    def eval(self, node: Node) -> Value:
+        match node:
+            case Number(text):
+                return Value(np.asarray(float(text)), 0)
+            case Constant(name):
+                return Value(np.asarray(math.pi if name == "pi" else math.e), 0)
+            case Name(name):
+                if name not in self.env:
+                    raise EvaluationError(f"no value for {name!r}")
+                return self.env[name]
+            case Neg(operand):
+                value = self.eval(operand)
+                return Value(-value.data, value.rank)
+            case BinOp("@", left, right):
+                return self.matmul(self.eval(left), self.eval(right))
+            case BinOp(op, left, right):
+                return self.elementwise(op, [self.eval(left), self.eval(right)])
+            case Compare(op, left, right):
+                return self.elementwise(op, [self.eval(left), self.eval(right)])
+            case Call(func, args):
+                return self.call(func, [self.eval(a) for a in args])
+            case ListExpr(items):
+                return self.stack([self.eval(item) for item in items])
+            case Index(base, index):
+                return self.index(self.eval(base), self.eval(index))
+        raise TypeError(f"not an expression node: {node!r}")
+
+    # -- alignment -----------------------------------------------------------------------
+
+    @staticmethod
+    def align(values: list[Value]) -> tuple[list[npt.NDArray[Any]], int]:
+        """Give every value the same item rank by adding trailing axes of length 1."""
+        rank = max(v.rank for v in values)
+        arrays = [v.data.reshape(v.data.shape + (1,) * (rank - v.rank)) for v in values]
+        shapes = [v.item_shape for v in values if v.rank == rank]
+        if any(shape != shapes[0] for shape in shapes):
+            raise EvaluationError(
+                "shapes do not match: " + " and ".join(describe_shape(s) for s in shapes)
+            )
+        return arrays, rank
+
+    def elementwise(self, op: str, values: list[Value]) -> Value:
+        (a, b), rank = self.align(values)
+        try:
+            result = _BINARY[op](a, b)
+        except ValueError as error:  # batch axes that do not broadcast
+            raise EvaluationError(f"shapes do not match in {op!r}: {error}") from error
+        return Value(np.asarray(result), rank)
+
+    def matmul(self, left: Value, right: Value) -> Value:
+        if left.rank == 0 or right.rank == 0 or left.rank + right.rank > 4:
+            raise EvaluationError("@ multiplies vectors and matrices")
+        a, b = left.data, right.data
+        if right.rank == 1:
+            b = b[..., None]
+        if left.rank == 1:
+            a = a[..., None, :]
+        try:
+            result = np.matmul(a, b)
+        except ValueError as error:
+            raise EvaluationError(
+                f"@ needs matching inner sizes: {describe_shape(left.item_shape)}"
+                f" @ {describe_shape(right.item_shape)}"
+            ) from error
+        if right.rank == 1:
+            result = result[..., 0]
+        if left.rank == 1:
+            result = result[..., 0, :] if right.rank == 2 else result[..., 0]
+        return Value(result, left.rank + right.rank - 2)
+
+    def stack(self, items: list[Value]) -> Value:
+        arrays, rank = self.align(items)
+        try:
+            arrays = list(np.broadcast_arrays(*arrays))
+        except ValueError as error:
+            raise EvaluationError("list items have different batch shapes") from error
+        return Value(np.stack(arrays, axis=arrays[0].ndim - rank), rank + 1)
+
+    def index(self, base: Value, index: Value) -> Value:
+        if base.rank == 0:
+            raise EvaluationError("only vectors and matrices can be indexed")
+        if index.rank != 0 or index.data.ndim != 0:
+            raise EvaluationError("an index must be a single whole number")
+        position = float(index.data)
+        size = base.item_shape[0]
+        if position != int(position) or not -size <= position < size:
+            raise EvaluationError(f"index {position:g} is out of range for {describe_shape(base.item_shape)}")
+        axis = base.data.ndim - base.rank
+        return Value(np.take(base.data, int(position), axis=axis), base.rank - 1)
+
+    # -- functions -----------------------------------------------------------------------
+
+    def call(self, func: str, args: list[Value]) -> Value:
+        if func in _ELEMENTWISE:
+            (arg,) = args
+            return Value(_ELEMENTWISE[func](arg.data.astype(np.float64)), arg.rank)
+        if func == "log":
+            if len(args) == 2:  # log(x, base)
+                (x, base), rank = self.align(args)
+                return Value(np.log(x) / np.log(base), rank)
+            return Value(np.log(args[0].data), args[0].rank)
+        if func in ("min", "max"):
+            if len(args) == 1:
+                return self.reduce(func, args[0], np.min if func == "min" else np.max)
+            arrays, rank = self.align(args)
+            combine = np.minimum if func == "min" else np.maximum
+            result = arrays[0]
+            for array in arrays[1:]:
+                result = combine(result, array)
+            return Value(result, rank)
+        if func == "clip":
+            (x, lo, hi), rank = self.align(args)
+            return Value(np.minimum(np.maximum(x, lo), hi), rank)
+        if func == "where":
+            (condition, a, b), rank = self.align(args)
+            return Value(np.where(condition.astype(bool), a, b), rank)
+        return self.vector_function(func, args)
+
+    def item_axis(self, value: Value, axis_arg: Value | None) -> int:
+        """The data axis of item axis `axis_arg` (default: the item's last axis)."""
+        if value.rank == 0:
+            raise EvaluationError("this function needs a vector or a matrix, got a number")
+        if axis_arg is None:
+            return value.data.ndim - 1
+        position = float(axis_arg.data)
+        if position != int(position) or not 0 <= position < value.rank:
+            raise EvaluationError(f"axis {position:g} does not exist for {describe_shape(value.item_shape)}")
+        return value.data.ndim - value.rank + int(position)
+
+    def reduce(self, func: str, value: Value, fn: Callable[..., Array], axis: Value | None = None) -> Value:
+        return Value(fn(value.data, axis=self.item_axis(value, axis)), value.rank - 1)
+
+    def vector_function(self, func: str, args: list[Value]) -> Value:
+        first = args[0]
+        axis = args[1] if len(args) > 1 else None
+        match func:
+            case "sum" | "mean" | "var" | "std":
+                return self.reduce(func, first, getattr(np, func), axis)
+            case "norm":
+                return self.reduce(func, first, lambda d, axis: np.sqrt(np.sum(d * d, axis=axis)), axis)
+            case "dot":
+                (a, b), rank = self.align(args)
+                if rank != 1:
+                    raise EvaluationError("dot needs two vectors")
+                return Value(np.sum(a * b, axis=-1), 0)
+            case "softmax" | "log_softmax":
+                self.item_axis(first, None)
+                return Value((_softmax if func == "softmax" else _log_softmax)(first.data), first.rank)
+            case "logsumexp":
+                self.item_axis(first, None)
+                return Value(_logsumexp(first.data), first.rank - 1)
+            case "outer":
+                if args[0].rank != 1 or args[1].rank != 1:
+                    raise EvaluationError("outer needs two vectors")
+                return Value(args[0].data[..., :, None] * args[1].data[..., None, :], 2)
+        if first.rank != 2 or (func != "transpose" and first.item_shape[0] != first.item_shape[1]):
+            kind = "a matrix" if func == "transpose" else "a square matrix"
+            raise EvaluationError(f"{func} needs {kind}, got {describe_shape(first.item_shape)}")
+        match func:
+            case "det":
+                return Value(np.linalg.det(first.data), 0)
+            case "trace":
+                return Value(np.trace(first.data, axis1=-2, axis2=-1), 0)
+            case "inv":
+                try:
+                    return Value(np.linalg.inv(first.data), 2)
+                except np.linalg.LinAlgError as error:
+                    raise EvaluationError("inv of a singular matrix") from error
+            case "eigvalsh":
+                return Value(np.linalg.eigvalsh(first.data), 1)
+            case "transpose":
+                return Value(np.swapaxes(first.data, -1, -2), 2)
+        raise EvaluationError(f"unknown function {func!r}")
+
+
+_BINARY: Final[dict[str, Callable[[npt.NDArray[Any], npt.NDArray[Any]], object]]] = {
+    "+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power,
+    "<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal, "=": np.equal,
+}  # fmt: skip

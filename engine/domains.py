@@ -1,0 +1,122 @@
+"""Where a variable of a symbolic card lives, and how random test points are drawn there.
+
+A card writes `p: (0, 1)` for a probability or `n: positive integer`; without a domain a
+variable is a real number. Points are drawn at several scales (mostly moderate, some
+large, some tiny) because near misses hide at the extremes: `√(v + ε)` and `√v + ε` only
+part ways when v and ε are small.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.errors import EngineError, ExpressionError
+from engine.expr.numeric import evaluate_constant
+from engine.expr.parser import ParseOptions, parse
+
+
+class DomainError(EngineError):
+    """A domain declaration that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Domain:
+    """An interval of the reals (ends excluded unless `closed`), possibly integers only."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    integer: bool = False
+    text: str = "real"
+
+    def sympy_assumptions(self) -> dict[str, bool]:
+        """Facts sympy may use: positivity and integrality."""
+        facts: dict[str, bool] = {}
+        if self.low >= 0:
+            facts["nonnegative" if self.low == 0 else "positive"] = True
+        elif self.high <= 0:
+            facts["nonpositive" if self.high == 0 else "negative"] = True
+        if self.integer:
+            facts["integer"] = True
+        return facts
+
+    def sample(self, rng: np.random.Generator, count: int) -> npt.NDArray[np.float64]:
+        """`count` points inside the domain, spread over several scales."""
+        if self.integer:
+            low = max(self.low, -10.0)
+            high = min(self.high, 10.0)
+            if self.low == 0 and self.text.startswith("positive"):
+                low = 1.0
+            return rng.integers(math.ceil(low), math.floor(high) + 1, size=count).astype(np.float64)
+        if math.isfinite(self.low) and math.isfinite(self.high):
+            width = self.high - self.low
+            return self.low + width * rng.uniform(0.001, 0.999, size=count)
+        if math.isfinite(self.low) or math.isfinite(self.high):
+            start = self.low if math.isfinite(self.low) else self.high
+            direction = 1.0 if math.isfinite(self.low) else -1.0
+            return start + direction * _magnitudes(rng, count)
+        signs = rng.choice([-1.0, 1.0], size=count)
+        return signs * _magnitudes(rng, count)
+
+
+def _magnitudes(rng: np.random.Generator, count: int) -> npt.NDArray[np.float64]:
+    """Positive numbers: 70% in (0, 3), 15% tiny (1e-4 to 1e-1), 15% larger (3 to 10)."""
+    scale = rng.uniform(size=count)
+    moderate = rng.uniform(0.05, 3.0, size=count)
+    tiny = 10.0 ** rng.uniform(-4.0, -1.0, size=count)
+    large = rng.uniform(3.0, 10.0, size=count)
+    return np.where(scale < 0.7, moderate, np.where(scale < 0.85, tiny, large))
+
+
+REAL = Domain()
+
+_NAMED = {
+    "real": REAL,
+    "positive": Domain(0.0, math.inf, text="positive"),
+    "nonnegative": Domain(0.0, math.inf, text="nonnegative"),
+    "negative": Domain(-math.inf, 0.0, text="negative"),
+    "integer": Domain(integer=True, text="integer"),
+    "positive integer": Domain(0.0, math.inf, integer=True, text="positive integer"),
+    "probability": Domain(0.0, 1.0, text="(0, 1)"),
+}
+_INTERVAL = re.compile(r"^\s*([(\[])\s*([^,]+?)\s*,\s*([^,]+?)\s*([)\]])\s*(integer)?\s*$")
+
+
+def parse_domain(spec: object) -> Domain:
+    """Read a domain from a card: `real`, `positive`, `(0, 1)`, `[0, 10]`, `positive integer`.
+
+    YAML gives `[0, 10]` as a list; both it and the string forms are accepted. The ends
+    are expressions of numbers (`(0, pi)`), read with the expression parser.
+    """
+    if spec is None:
+        return REAL
+    if isinstance(spec, list):
+        if len(spec) != 2:
+            raise DomainError(f"an interval needs two ends, got {spec!r}")
+        spec = f"[{spec[0]}, {spec[1]}]"
+    text = str(spec).strip()
+    if text in _NAMED:
+        return _NAMED[text]
+    match = _INTERVAL.match(text)
+    if match is None:
+        known = ", ".join(sorted(_NAMED))
+        raise DomainError(f"unknown domain {text!r} (use an interval like (0, 1) or one of: {known})")
+    low, high = _end(match.group(2)), _end(match.group(3))
+    if not low < high:
+        raise DomainError(f"empty interval {text!r}")
+    return Domain(low, high, integer=bool(match.group(5)), text=text)
+
+
+def _end(text: str) -> float:
+    if text in ("inf", "+inf", "∞"):
+        return math.inf
+    if text in ("-inf", "−∞", "-∞"):
+        return -math.inf
+    try:
+        return evaluate_constant(parse(text, ParseOptions(allow_names=False, allow_lists=False)))
+    except ExpressionError as error:
+        raise DomainError(f"cannot read interval end {text!r}: {error.message}") from error

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -260,6 +261,23 @@ def prepare_inputs(
     return arrays, dims
 
 
+@contextmanager
+def _float64_default() -> Iterator[None]:
+    """Make float64 torch's default dtype while a reference runs.
+
+    The inputs are float64 tensors already; this also makes the scalar state torch creates
+    itself (an optimizer's step counter, NAdam's mu_product) float64 rather than float32.
+    """
+    import torch
+
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
+
+
 def run_reference(
     ref: Reference | str,
     inputs: Mapping[str, float | np.ndarray | Sequence[Any]],
@@ -277,7 +295,8 @@ def run_reference(
     arrays, dims = prepare_inputs(reference, inputs, n)
     torch_device = resolve_device(device)
     try:
-        raw = reference.compute(arrays, torch_device)
+        with _float64_default():
+            raw = reference.compute(arrays, torch_device)
     except ValueError as error:
         if isinstance(error, ReferenceInputError):
             raise

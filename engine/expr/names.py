@@ -29,7 +29,11 @@ GREEK_ALIASES: Final[dict[str, str]] = {
 
 # Unicode letter -> canonical name (both forms of epsilon, phi, theta, sigma).
 UNICODE_GREEK: Final[dict[str, str]] = {v: k for k, v in GREEK.items()} | {
-    "ϵ": "eps", "ϑ": "theta", "ϕ": "phi", "ς": "sigma", "µ": "mu",
+    "ϵ": "eps",
+    "ϑ": "theta",
+    "ϕ": "phi",
+    "ς": "sigma",
+    "µ": "mu",
 }
 
 CONSTANTS: Final[frozenset[str]] = frozenset({"pi", "e"})

@@ -152,9 +152,7 @@ class _Evaluator:
         arrays = [v.data.reshape(v.data.shape + (1,) * (rank - v.rank)) for v in values]
         shapes = [v.item_shape for v in values if v.rank == rank]
         if any(shape != shapes[0] for shape in shapes):
-            raise EvaluationError(
-                "shapes do not match: " + " and ".join(describe_shape(s) for s in shapes)
-            )
+            raise EvaluationError("shapes do not match: " + " and ".join(describe_shape(s) for s in shapes))
         return arrays, rank
 
     def elementwise(self, op: str, values: list[Value]) -> Value:

@@ -1,0 +1,111 @@
+"""What a deck holds once it is read: decks, cards, steps, tolerances and declared mistakes.
+
+These are plain immutable records. Expressions are kept as the author wrote them (text
+plus the line they came from) and parsed where they are used, so that a deck with one
+bad formula still loads and the error points at its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+from engine.domains import Domain
+
+CardKind = Literal["flash", "symbolic", "numeric", "choice", "steps"]
+CARD_KINDS: Final[tuple[CardKind, ...]] = ("flash", "symbolic", "numeric", "choice", "steps")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close a numeric answer must be: |answer − expected| ≤ atol + rtol·|expected|.
+
+    The default accepts answers rounded by hand to three significant figures (a
+    relative error of at most 0.5%), and treats anything within 1e-6 of zero as zero.
+    """
+
+    rtol: float = 5e-3
+    atol: float = 1e-6
+
+
+@dataclass(frozen=True)
+class Formula:
+    """An expression as written in a deck, with the line it is on."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class DeclaredMistake:
+    """A wrong answer an author expects, and what to tell whoever gives it."""
+
+    answer: Formula
+    feedback: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Given:
+    """One value of a numeric card: fixed, drawn at random, or derived from earlier ones."""
+
+    name: str
+    spec: object  # a number, a list, or a string (a sampler call or an expression)
+    line: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One part of a steps card: its own prompt, answer (or options) and tolerance."""
+
+    name: str
+    prompt: str
+    answer: Formula | None
+    options: tuple[str, ...] = ()
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    mistakes: tuple[DeclaredMistake, ...] = ()
+    line: int = 0
+
+    @property
+    def is_choice(self) -> bool:
+        return bool(self.options)
+
+
+@dataclass(frozen=True)
+class Card:
+    deck_id: str
+    card_id: str
+    title: str
+    kind: CardKind
+    prompt: str
+    explanation: str
+    path: Path
+    line: int  # the heading's line
+    has_explicit_id: bool = True
+    answer: Formula | None = None
+    reference: str | None = None
+    variables: dict[str, Domain] = field(default_factory=dict)
+    given: tuple[Given, ...] = ()
+    options: tuple[str, ...] = ()
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    mistakes: tuple[DeclaredMistake, ...] = ()
+    steps: tuple[Step, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def full_id(self) -> str:
+        """The card's identity (`deck-id/card-id`): progress belongs to it."""
+        return f"{self.deck_id}/{self.card_id}"
+
+
+@dataclass(frozen=True)
+class Deck:
+    id: str
+    title: str
+    path: Path
+    tags: tuple[str, ...] = ()
+    cards: tuple[Card, ...] = ()
+
+    def card(self, card_id: str) -> Card | None:
+        return next((c for c in self.cards if c.card_id == card_id), None)

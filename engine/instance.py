@@ -1,0 +1,253 @@
+"""Draw an instance of a card: its given values, reproducible from (card id, seed).
+
+A numeric card's `given` lists values that are fixed (`0.5`, `[1.0, -2.0]`), drawn
+(`uniform(-3, 3)`, `randint(1, 5)`, `choice(0.9, 0.99)`, `normal(0, 1, shape=[3])`,
+`loguniform(1e-4, 1e-1)`) or derived from earlier ones (`x^2 + 1`). Drawn values are
+rounded to the digits shown in the prompt, so the learner computes with exactly the
+numbers the engine uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.cards import Card, Given
+from engine.errors import EngineError, EvaluationError, ExpressionError
+from engine.expr.ast import Node
+from engine.expr.names import canonical_name
+from engine.expr.numeric import evaluate
+from engine.expr.parser import ParseOptions, parse
+
+Array = npt.NDArray[np.float64]
+SAMPLERS: Final = ("uniform", "loguniform", "normal", "randint", "choice")
+_SAMPLER_CALL = re.compile(r"^\s*([a-z]+)\s*\((.*)\)\s*$", re.DOTALL)
+_KEYWORD = re.compile(r"^\s*([a-z_]+)\s*=(.*)$", re.DOTALL)
+_PLACEHOLDER = re.compile(r"(?<![\\\w^_{])\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_MAX_ELEMENTS: Final = 10_000
+
+
+class GivenError(EngineError):
+    """A `given` entry that cannot be read or drawn."""
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """A parsed sampler call such as `uniform(-3, 3, shape=[2], decimals=3)`."""
+
+    kind: str
+    args: tuple[float, ...]
+    shape: tuple[int, ...] = ()
+    decimals: int | None = None
+
+    def draw(self, rng: np.random.Generator) -> Array:
+        size = self.shape or None
+        a = self.args
+        if self.kind == "uniform":
+            value = rng.uniform(a[0], a[1], size=size)
+        elif self.kind == "loguniform":
+            value = np.exp(rng.uniform(math.log(a[0]), math.log(a[1]), size=size))
+        elif self.kind == "normal":
+            value = rng.normal(a[0], a[1], size=size)
+        elif self.kind == "randint":
+            value = rng.integers(int(a[0]), int(a[1]) + 1, size=size).astype(np.float64)
+        else:
+            value = rng.choice(np.asarray(a, dtype=np.float64), size=size)
+        return _round(np.asarray(value, dtype=np.float64), self.kind, self.decimals)
+
+
+def _round(value: Array, kind: str, decimals: int | None) -> Array:
+    """Round to what the prompt shows: 2 decimals, or 3 significant digits for loguniform."""
+    if kind in ("randint", "choice"):
+        return value
+    if decimals is not None:
+        return np.round(value, decimals)
+    if kind == "loguniform":
+        exponent = np.floor(np.log10(np.abs(value)))
+        return np.round(value / 10.0**exponent, 2) * 10.0**exponent
+    return np.round(value, 2)
+
+
+def _constant(text: str) -> float:
+    value = evaluate(parse(text, ParseOptions(allow_names=False, allow_lists=False)))
+    return float(value.data)
+
+
+def _split_arguments(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += char in "(["
+        depth -= char in ")]"
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def parse_sampler(text: str) -> Sampler | None:
+    """The sampler a given's text calls, None if it is not a sampler call."""
+    match = _SAMPLER_CALL.match(text)
+    if match is None or match.group(1) not in SAMPLERS:
+        return None
+    kind = match.group(1)
+    positional: list[float] = []
+    shape: tuple[int, ...] = ()
+    decimals: int | None = None
+    try:
+        for argument in _split_arguments(match.group(2)):
+            keyword = _KEYWORD.match(argument)
+            if keyword is None:
+                positional.append(_constant(argument))
+            elif keyword.group(1) == "shape":
+                dims = re.findall(r"-?\d+", keyword.group(2))
+                shape = tuple(int(d) for d in dims)
+                if not shape or any(d < 1 for d in shape) or math.prod(shape) > _MAX_ELEMENTS:
+                    raise GivenError(f"bad shape {keyword.group(2).strip()!r}")
+            elif keyword.group(1) == "decimals":
+                decimals = int(_constant(keyword.group(2)))
+            else:
+                raise GivenError(f"{kind}() takes shape= and decimals=, not {keyword.group(1)}=")
+    except ExpressionError as error:
+        raise GivenError(f"in {kind}(): {error.message}") from error
+    expected = {"uniform": 2, "loguniform": 2, "normal": 2, "randint": 2}.get(kind)
+    if expected is not None and len(positional) != expected:
+        raise GivenError(f"{kind}() takes {expected} numbers, got {len(positional)}")
+    if kind == "choice" and not positional:
+        raise GivenError("choice() needs at least one value")
+    if kind in ("uniform", "loguniform", "randint") and not positional[0] < positional[1] + (
+        kind == "randint"
+    ):
+        raise GivenError(f"{kind}({positional[0]:g}, {positional[1]:g}) is an empty range")
+    if kind == "loguniform" and positional[0] <= 0:
+        raise GivenError("loguniform() needs positive bounds")
+    if kind == "normal" and positional[1] <= 0:
+        raise GivenError("normal() needs a positive standard deviation")
+    return Sampler(kind, tuple(positional), shape, decimals)
+
+
+@dataclass(frozen=True)
+class GivenPlan:
+    """How to produce one given: a sampler, or an expression of numbers and earlier givens."""
+
+    name: str
+    sampler: Sampler | None
+    formula: Node | None
+    line: int
+
+
+def plan_givens(givens: Sequence[Given]) -> list[GivenPlan]:
+    """Read a card's givens; raises GivenError naming the given at fault."""
+    plans: list[GivenPlan] = []
+    known: set[str] = set()
+    for given in givens:
+        try:
+            plans.append(_plan(given, known))
+        except (GivenError, ExpressionError) as error:
+            raise GivenError(f"given {given.name!r}: {error.message}") from error
+        known.add(given.name)
+    return plans
+
+
+def _plan(given: Given, known: set[str]) -> GivenPlan:
+    spec = given.spec
+    if isinstance(spec, int | float):
+        spec = repr(float(spec))
+    elif isinstance(spec, list):
+        spec = _list_text(spec)
+    text = str(spec)
+    sampler = parse_sampler(text)
+    if sampler is not None:
+        return GivenPlan(given.name, sampler, None, given.line)
+    formula = parse(text, ParseOptions(variables=frozenset(known)))
+    return GivenPlan(given.name, None, formula, given.line)
+
+
+def _list_text(items: list[Any]) -> str:
+    return "[" + ", ".join(_list_text(i) if isinstance(i, list) else str(i) for i in items) + "]"
+
+
+def instance_rng(full_id: str, seed: int) -> np.random.Generator:
+    """The random generator of one instance: the same (card, seed) always gives the same draw."""
+    digest = hashlib.sha256(f"{full_id}\x00{seed}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
+
+
+def draw_values(plans: Sequence[GivenPlan], rng: np.random.Generator) -> dict[str, Array]:
+    """Values for one instance, in declaration order."""
+    values: dict[str, Array] = {}
+    for plan in plans:
+        if plan.sampler is not None:
+            values[plan.name] = plan.sampler.draw(rng)
+        else:
+            assert plan.formula is not None
+            try:
+                values[plan.name] = evaluate(plan.formula, values).data.astype(np.float64)
+            except EvaluationError as error:
+                raise GivenError(f"given {plan.name!r}: {error.message}") from error
+    return values
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One drawn instance of a card."""
+
+    card: Card
+    seed: int
+    values: dict[str, Array]
+
+    @property
+    def prompt(self) -> str:
+        return fill_placeholders(self.card.prompt, self.values)
+
+
+def draw_instance(card: Card, seed: int) -> Instance:
+    plans = plan_givens(card.given)
+    return Instance(card, seed, draw_values(plans, instance_rng(card.full_id, seed)))
+
+
+def format_number(value: float) -> str:
+    """A number as a person writes it: 0.53, -1.2, 3, 1e-8, 2.5e+06."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    text = f"{value:.6g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def format_value(value: npt.ArrayLike) -> str:
+    """Numbers, vectors and matrices formatted for reading."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return format_number(float(array))
+    return "[" + ", ".join(format_value(item) for item in array) + "]"
+
+
+def placeholders(text: str) -> list[str]:
+    """The `{name}` placeholders in a prompt (LaTeX groups such as `\\frac{a}{b}` are not)."""
+    return _PLACEHOLDER.findall(text)
+
+
+def fill_placeholders(text: str, values: Mapping[str, npt.ArrayLike]) -> str:
+    """Replace each `{name}` (any spelling: `{beta1}` is β₁) with its value."""
+
+    def value_of(match: re.Match[str]) -> str:
+        name = canonical_name(match.group(1))
+        return format_value(values[name]) if name in values else match.group(0)
+
+    return _PLACEHOLDER.sub(value_of, text)

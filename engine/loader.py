@@ -1,0 +1,558 @@
+"""Read a markdown deck into `Deck` and `Card` records, collecting every problem found.
+
+The markdown is parsed with markdown-it-py, so a `## ` inside a code block is not taken
+for a card; each ```` ```quiz ```` block is YAML read with `yaml.safe_load` (and composed
+once more, without constructing anything, to learn which line each key is on). Nothing
+in a deck is ever executed. A problem in one card is recorded against its line and the
+card is skipped; the rest of the deck still loads.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from markdown_it import MarkdownIt
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from engine.cards import (
+    CARD_KINDS,
+    Card,
+    CardKind,
+    Deck,
+    DeclaredMistake,
+    Formula,
+    Given,
+    Step,
+    Tolerance,
+)
+from engine.domains import Domain, DomainError, parse_domain
+from engine.errors import ExpressionError
+from engine.expr.tokenizer import tokenize
+from engine.problems import Problem, Severity
+
+MAX_DECK_BYTES: Final = 2_000_000
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_HEADING_ID = re.compile(r"\s*\{#([^}\s]*)\}\s*$")
+_BACK_HEADINGS: Final = frozenset({"explanation", "answer"})
+
+_COMMON_KEYS: Final = frozenset({"kind", "tags"})
+_KIND_KEYS: Final[dict[str, frozenset[str]]] = {
+    "flash": frozenset(),
+    "symbolic": frozenset({"variables", "answer", "mistakes"}),
+    "numeric": frozenset({"given", "answer", "reference", "tolerance", "mistakes"}),
+    "choice": frozenset({"given", "options", "answer", "reference"}),
+    "steps": frozenset({"given", "steps", "reference"}),
+}
+_ALL_KEYS: Final = _COMMON_KEYS.union(*_KIND_KEYS.values())
+_STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance", "mistakes"})
+_FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description"})
+
+
+@dataclass
+class LoadResult:
+    """A deck (None when it could not be read at all) and the problems found in it."""
+
+    deck: Deck | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def slugify(title: str) -> str:
+    """A card id from a heading: lower case ASCII words joined by hyphens."""
+    words = re.findall(r"[a-z0-9]+", title.lower())
+    return "-".join(words)[:60].strip("-") or "card"
+
+
+def suggest(word: str, choices: frozenset[str] | list[str]) -> str:
+    """' (did you mean 'answer'?)' when a close match exists."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def load_deck(path: Path) -> LoadResult:
+    """Read one deck file."""
+    try:
+        if path.stat().st_size > MAX_DECK_BYTES:
+            return LoadResult(None, [Problem(path, 1, "error", "file is too large to be a deck")])
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        return LoadResult(None, [Problem(path, 1, "error", f"not UTF-8 text: {error.reason}")])
+    except OSError as error:
+        return LoadResult(None, [Problem(path, 1, "error", f"cannot read: {error.strerror or error}")])
+    return _DeckReader(path, source).read()
+
+
+def load_decks(paths: list[Path]) -> tuple[list[Deck], list[Problem]]:
+    """Read several decks; two decks with one id is an error on the second."""
+    decks: list[Deck] = []
+    problems: list[Problem] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        result = load_deck(path)
+        problems.extend(result.problems)
+        if result.deck is None:
+            continue
+        if result.deck.id in seen:
+            problems.append(
+                Problem(
+                    path, 1, "error", f"deck id {result.deck.id!r} is already used by {seen[result.deck.id]}"
+                )
+            )
+            continue
+        seen[result.deck.id] = path
+        decks.append(result.deck)
+    return decks, problems
+
+
+@dataclass
+class _Section:
+    title: str
+    card_id: str | None
+    line: int  # 1-based line of the heading
+    start: int  # 0-based first line after the heading
+    end: int  # 0-based line after the section
+    quiz: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, yaml)
+    back_heading: int | None = None  # 0-based line of ### Explanation / ### Answer
+
+
+class _DeckReader:
+    def __init__(self, path: Path, source: str) -> None:
+        self.path = path
+        self.lines = source.splitlines()
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def problem(self, line: int, message: str, severity: Severity = "error") -> None:
+        self.problems.append(Problem(self.path, line, severity, message))
+
+    def read(self) -> LoadResult:
+        md = MarkdownIt("commonmark").use(front_matter_plugin)
+        tokens = md.parse(self.source)
+        meta = self.front_matter(tokens)
+        deck_id = str(meta.get("id") or self.path.stem)
+        if not _ID.match(deck_id):
+            self.problem(1, f"deck id {deck_id!r} must be letters, digits, '-', '_' or '.'")
+            return LoadResult(None, self.problems)
+        deck_tags = self.tags(meta.get("tags"), 1)
+        sections = self.sections(tokens)
+        cards: list[Card] = []
+        seen_ids: dict[str, int] = {}
+        for section in sections:
+            card = self.card(deck_id, section, deck_tags)
+            if card is None:
+                continue
+            if card.card_id in seen_ids:
+                self.problem(
+                    section.line,
+                    f"card id {card.card_id!r} is already used on line {seen_ids[card.card_id]}",
+                )
+                continue
+            seen_ids[card.card_id] = section.line
+            cards.append(card)
+        if not sections:
+            self.problem(1, "no cards: a card starts with a '## ' heading", "warning")
+        title = str(meta.get("title") or deck_id)
+        deck = Deck(deck_id, title, self.path, deck_tags, tuple(cards))
+        return LoadResult(deck, self.problems)
+
+    # -- structure -------------------------------------------------------------------------
+
+    def front_matter(self, tokens: list[Any]) -> dict[str, Any]:
+        if not tokens or tokens[0].type != "front_matter":
+            return {}
+        try:
+            meta = yaml.safe_load(tokens[0].content)
+        except yaml.YAMLError as error:
+            self.problem(self.yaml_line(error, 1), f"front matter is not valid YAML: {_yaml_reason(error)}")
+            return {}
+        if meta is None:
+            return {}
+        if not isinstance(meta, dict):
+            self.problem(2, "front matter must be a mapping (title: ..., id: ..., tags: [...])")
+            return {}
+        for key in meta:
+            if key not in _FRONT_MATTER_KEYS:
+                self.problem(2, f"unknown front matter key {key!r}{suggest(str(key), _FRONT_MATTER_KEYS)}")
+        return meta
+
+    def sections(self, tokens: list[Any]) -> list[_Section]:
+        sections: list[_Section] = []
+        for index, token in enumerate(tokens):
+            if token.type == "heading_open" and token.tag == "h2":
+                heading = tokens[index + 1].content
+                match = _HEADING_ID.search(heading)
+                card_id = match.group(1) if match else None
+                title = heading[: match.start()].strip() if match else heading.strip()
+                if sections:
+                    sections[-1].end = token.map[0]
+                sections.append(_Section(title, card_id, token.map[0] + 1, token.map[1], len(self.lines)))
+            elif not sections:
+                continue
+            elif token.type == "fence" and token.info.strip() == "quiz":
+                sections[-1].quiz.append((token.map[0], token.map[1], token.content))
+            elif (
+                token.type == "heading_open"
+                and token.tag == "h3"
+                and sections[-1].back_heading is None
+                and tokens[index + 1].content.strip().lower() in _BACK_HEADINGS
+            ):
+                sections[-1].back_heading = token.map[0]
+        return sections
+
+    def text_between(self, start: int, end: int, skip: list[tuple[int, int, str]]) -> str:
+        kept = [
+            line
+            for number, line in enumerate(self.lines[start:end], start)
+            if not any(a <= number < b for a, b, _ in skip)
+        ]
+        return "\n".join(kept).strip()
+
+    # -- cards -----------------------------------------------------------------------------
+
+    def card(self, deck_id: str, section: _Section, deck_tags: tuple[str, ...]) -> Card | None:
+        line = section.line
+        if section.card_id is None:
+            card_id = slugify(section.title)
+            self.problem(
+                line,
+                f"card has no id: add {{#{card_id}}} to the heading (quizapp validate --fix-ids does it),"
+                " or its progress is lost when the title changes",
+                "warning",
+            )
+        elif not _ID.match(section.card_id):
+            self.problem(line, f"card id {section.card_id!r} must be letters, digits, '-', '_' or '.'")
+            return None
+        else:
+            card_id = section.card_id
+        if len(section.quiz) > 1:
+            self.problem(section.quiz[1][0] + 1, "a card has at most one quiz block")
+            return None
+        back_start = section.back_heading if section.back_heading is not None else section.end
+        prompt = self.text_between(section.start, back_start, section.quiz)
+        explanation = self.text_between(back_start + 1, section.end, []) if section.back_heading else ""
+        base = {
+            "deck_id": deck_id,
+            "card_id": card_id,
+            "title": section.title,
+            "prompt": prompt,
+            "explanation": explanation,
+            "path": self.path,
+            "line": line,
+            "has_explicit_id": section.card_id is not None,
+        }
+        if not section.quiz:
+            if not explanation:
+                self.problem(line, "flash card has no back: add a '### Answer' section", "warning")
+            return Card(kind="flash", tags=deck_tags, **base)  # type: ignore[arg-type]
+        start, _, content = section.quiz[0]
+        try:
+            return _QuizReader(self, start + 2, content).card(base, deck_tags)
+        except _CardInvalid:
+            return None
+
+    def tags(self, raw: object, line: int) -> tuple[str, ...]:
+        if raw is None:
+            return ()
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not all(isinstance(t, str | int) for t in raw):
+            self.problem(line, "tags must be a list of words, like [optimizers, adam]")
+            return ()
+        return tuple(str(t) for t in raw)
+
+    def yaml_line(self, error: yaml.YAMLError, first_line: int) -> int:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        return first_line + (mark.line if mark is not None else 0)
+
+
+class _CardInvalid(Exception):
+    """Raised inside a card's reading once its problem is recorded: skip the card."""
+
+
+def _yaml_reason(error: yaml.YAMLError) -> str:
+    problem = getattr(error, "problem", None)
+    context = getattr(error, "context", None)
+    return " ".join(str(part) for part in (context, problem) if part) or str(error).splitlines()[0]
+
+
+class _QuizReader:
+    """Reads one quiz block; `first_line` is the 1-based file line of its first YAML line."""
+
+    def __init__(self, deck: _DeckReader, first_line: int, content: str) -> None:
+        self.deck = deck
+        self.first_line = first_line
+        self.content = content
+        self.key_lines: dict[str, int] = {}
+        self.item_lines: dict[str, list[int]] = {}
+        self.item_key_lines: dict[str, dict[str, int]] = {}
+
+    def fail(self, line: int, message: str) -> _CardInvalid:
+        self.deck.problem(line, message)
+        return _CardInvalid()
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.first_line)
+
+    def card(self, base: dict[str, Any], deck_tags: tuple[str, ...]) -> Card:
+        try:
+            data = yaml.safe_load(self.content)
+            self.index_lines()
+        except yaml.YAMLError as error:
+            raise self.fail(
+                self.deck.yaml_line(error, self.first_line),
+                f"quiz block is not valid YAML: {_yaml_reason(error)}",
+            ) from error
+        if not isinstance(data, dict):
+            raise self.fail(self.first_line, "quiz block must be a mapping of keys (kind: ..., answer: ...)")
+        kind = self.kind(data)
+        for key in data:
+            if key not in _ALL_KEYS:
+                self.deck.problem(
+                    self.line_of(str(key)), f"unknown key {key!r}{suggest(str(key), _ALL_KEYS)}"
+                )
+            elif key not in _COMMON_KEYS and key not in _KIND_KEYS[kind]:
+                allowed = ", ".join(sorted(_KIND_KEYS[kind] | _COMMON_KEYS))
+                self.deck.problem(
+                    self.line_of(key), f"{key!r} does not apply to {kind} cards (they take: {allowed})"
+                )
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "tags": tuple(dict.fromkeys(deck_tags + self.deck.tags(data.get("tags"), self.line_of("tags")))),
+        }
+        if "answer" in data:
+            fields["answer"] = self.formula(data["answer"], self.line_of("answer"), "answer")
+        if "reference" in data:
+            if not isinstance(data["reference"], str):
+                raise self.fail(self.line_of("reference"), "reference must be the name of a torch reference")
+            fields["reference"] = data["reference"]
+        if "variables" in data:
+            fields["variables"] = self.variables(data["variables"])
+        if "given" in data:
+            fields["given"] = self.given(data["given"])
+        if "options" in data:
+            fields["options"] = self.options(data["options"], self.line_of("options"))
+        if "tolerance" in data:
+            fields["tolerance"] = self.tolerance(data["tolerance"], self.line_of("tolerance"))
+        if "mistakes" in data:
+            fields["mistakes"] = self.mistakes(data["mistakes"], "mistakes")
+        if "steps" in data:
+            fields["steps"] = self.steps(data["steps"])
+        card = Card(**base, **fields)
+        self.require(card, data)
+        return card
+
+    def kind(self, data: dict[str, Any]) -> CardKind:
+        kind = data.get("kind")
+        if kind is None:  # infer from the keys, as documented
+            for key, inferred in (("steps", "steps"), ("options", "choice"), ("variables", "symbolic")):
+                if key in data:
+                    return inferred  # type: ignore[return-value]
+            return "numeric" if ("given" in data or "reference" in data) else "flash"
+        if kind not in CARD_KINDS:
+            raise self.fail(
+                self.line_of("kind"),
+                f"unknown kind {kind!r}{suggest(str(kind), list(CARD_KINDS))}; kinds: {', '.join(CARD_KINDS)}",
+            )
+        return kind  # type: ignore[no-any-return]
+
+    def require(self, card: Card, data: dict[str, Any]) -> None:
+        if card.kind == "symbolic" and card.answer is None:
+            raise self.fail(self.first_line, "a symbolic card needs an answer")
+        if card.kind == "numeric" and card.answer is None and card.reference is None:
+            raise self.fail(self.first_line, "a numeric card needs an answer or a reference")
+        if card.kind == "choice":
+            if not card.options:
+                raise self.fail(self.first_line, "a choice card needs options")
+            if card.answer is None and card.reference is None:
+                raise self.fail(self.first_line, "a choice card needs an answer or a reference")
+        if card.kind == "steps" and not card.steps:
+            raise self.fail(self.first_line, "a steps card needs steps")
+
+    # -- line bookkeeping ------------------------------------------------------------------
+
+    def index_lines(self) -> None:
+        """Record the file line of each top-level key, and of the items under it."""
+        root = yaml.compose(self.content, Loader=yaml.SafeLoader)
+        if not isinstance(root, yaml.MappingNode):
+            return
+        for key_node, value_node in root.value:
+            key = str(key_node.value)
+            self.key_lines[key] = self.first_line + key_node.start_mark.line
+            if isinstance(value_node, yaml.SequenceNode):
+                self.item_lines[key] = [self.first_line + item.start_mark.line for item in value_node.value]
+            elif isinstance(value_node, yaml.MappingNode):
+                self.item_key_lines[key] = {
+                    str(k.value): self.first_line + k.start_mark.line for k, _ in value_node.value
+                }
+
+    def item_line(self, key: str, index: int) -> int:
+        lines = self.item_lines.get(key, [])
+        return lines[index] if index < len(lines) else self.line_of(key)
+
+    # -- values ----------------------------------------------------------------------------
+
+    def formula(self, raw: object, line: int, what: str) -> Formula:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise self.fail(
+                line, f"{what} must be an expression (text or a number), got {type(raw).__name__}"
+            )
+        return Formula(str(raw), line)
+
+    def name(self, raw: object, line: int) -> str:
+        try:
+            tokens = tokenize(str(raw))
+        except ExpressionError as error:
+            raise self.fail(line, f"{raw!r} is not a valid name: {error.message}") from error
+        if len(tokens) != 2 or tokens[0].kind != "name":
+            raise self.fail(line, f"{raw!r} is not a valid name (letters, digits and _; Greek allowed)")
+        return tokens[0].text
+
+    def variables(self, raw: object) -> dict[str, Domain]:
+        line = self.line_of("variables")
+        if isinstance(raw, list):
+            raw = dict.fromkeys(raw)
+        if not isinstance(raw, dict):
+            raise self.fail(line, "variables must be a list of names or a mapping of name: domain")
+        lines = self.item_key_lines.get("variables", {})
+        domains: dict[str, Domain] = {}
+        for index, (name, spec) in enumerate(raw.items()):
+            item_line = lines.get(str(name), self.item_line("variables", index))
+            try:
+                domains[self.name(name, item_line)] = parse_domain(spec)
+            except DomainError as error:
+                raise self.fail(item_line, f"variable {name!r}: {error.message}") from error
+        return domains
+
+    def given(self, raw: object) -> tuple[Given, ...]:
+        if not isinstance(raw, dict):
+            raise self.fail(self.line_of("given"), "given must be a mapping of name: value or sampler")
+        lines = self.item_key_lines.get("given", {})
+        givens = []
+        for name, spec in raw.items():
+            line = lines.get(str(name), self.line_of("given"))
+            if spec is None or isinstance(spec, bool | dict):
+                raise self.fail(
+                    line, f"given {name!r} needs a value, a sampler such as uniform(-3, 3), or a formula"
+                )
+            givens.append(Given(self.name(name, line), spec, line))
+        return tuple(givens)
+
+    def options(self, raw: object, line: int) -> tuple[str, ...]:
+        if not isinstance(raw, list) or len(raw) < 2 or any(isinstance(o, dict | list) for o in raw):
+            raise self.fail(line, "options must be a list of at least two choices")
+        options = tuple(str(o).strip() for o in raw)
+        if len({o.lower() for o in options}) != len(options):
+            raise self.fail(line, "options must be different from each other")
+        return options
+
+    def tolerance(self, raw: object, line: int) -> Tolerance:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            raw = {"rtol": raw}
+        if not isinstance(raw, dict) or not set(raw) <= {"rtol", "atol"}:
+            raise self.fail(line, "tolerance must be {rtol: ..., atol: ...}")
+        values = {}
+        for key, value in raw.items():
+            if isinstance(value, str):
+                try:
+                    value = float(value)  # YAML reads 1e-3 (no dot) as a string
+                except ValueError:
+                    value = None
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise self.fail(line, f"tolerance {key} must be a number ≥ 0")
+            values[key] = float(value)
+        return Tolerance(**values)
+
+    def mistakes(self, raw: object, key: str, step_line: int | None = None) -> tuple[DeclaredMistake, ...]:
+        line = step_line or self.line_of(key)
+        if not isinstance(raw, list):
+            raise self.fail(line, "mistakes must be a list of {answer: ..., feedback: ...}")
+        mistakes = []
+        for index, item in enumerate(raw):
+            item_line = step_line or self.item_line(key, index)
+            if not isinstance(item, dict) or "answer" not in item or "feedback" not in item:
+                raise self.fail(item_line, "each mistake needs an answer and a feedback")
+            extra = set(item) - {"answer", "feedback", "name"}
+            if extra:
+                raise self.fail(
+                    item_line, f"unknown key {sorted(extra)[0]!r} in a mistake (answer, feedback, name)"
+                )
+            mistakes.append(
+                DeclaredMistake(
+                    self.formula(item["answer"], item_line, "a mistake's answer"),
+                    str(item["feedback"]).strip(),
+                    str(item["name"]) if item.get("name") is not None else None,
+                )
+            )
+        return tuple(mistakes)
+
+    def steps(self, raw: object) -> tuple[Step, ...]:
+        if not isinstance(raw, list) or not raw:
+            raise self.fail(
+                self.line_of("steps"), "steps must be a list of parts, each with a name and an answer"
+            )
+        steps = []
+        names: set[str] = set()
+        for index, item in enumerate(raw):
+            line = self.item_line("steps", index)
+            if not isinstance(item, dict) or "name" not in item:
+                raise self.fail(line, "each step needs a name (and an answer or options)")
+            for key in item:
+                if key not in _STEP_KEYS:
+                    raise self.fail(line, f"unknown key {key!r} in a step{suggest(str(key), _STEP_KEYS)}")
+            name = self.name(item["name"], line)
+            if name in names:
+                raise self.fail(line, f"two steps are named {name!r}")
+            names.add(name)
+            answer = self.formula(item["answer"], line, "a step's answer") if "answer" in item else None
+            options = self.options(item["options"], line) if "options" in item else ()
+            if answer is None and not options:
+                raise self.fail(line, f"step {name!r} needs an answer")
+            steps.append(
+                Step(
+                    name=name,
+                    prompt=str(item.get("prompt") or name).strip(),
+                    answer=answer,
+                    options=options,
+                    tolerance=self.tolerance(item["tolerance"], line) if "tolerance" in item else Tolerance(),
+                    mistakes=self.mistakes(item["mistakes"], "steps", line) if "mistakes" in item else (),
+                    line=line,
+                )
+            )
+        return tuple(steps)
+
+
+def add_missing_ids(path: Path) -> list[tuple[int, str]]:
+    """Write a slug id into every card heading of `path` that lacks one.
+
+    Only those heading lines change (the rest of the file is kept byte for byte); the
+    ids are unique within the deck. Returns (line, id) for each id written.
+    """
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines(keepends=True)
+    sections = _DeckReader(path, source).sections(
+        MarkdownIt("commonmark").use(front_matter_plugin).parse(source)
+    )
+    taken = {s.card_id for s in sections if s.card_id}
+    added: list[tuple[int, str]] = []
+    for section in sections:
+        if section.card_id is not None:
+            continue
+        base = slugify(section.title)
+        card_id, counter = base, 2
+        while card_id in taken:
+            card_id, counter = f"{base}-{counter}", counter + 1
+        taken.add(card_id)
+        index = section.line - 1
+        body = lines[index].rstrip("\r\n")
+        ending = lines[index][len(body) :]
+        lines[index] = f"{body.rstrip()} {{#{card_id}}}{ending}"
+        added.append((section.line, card_id))
+    if added:
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text("".join(lines), encoding="utf-8")
+        temporary.replace(path)
+    return added

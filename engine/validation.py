@@ -1,0 +1,246 @@
+"""Check decks the way a careful author would, and report every problem with its line.
+
+Beyond what the loader finds (YAML, unknown keys, duplicate ids), each card's formulas
+are parsed against what the card declares and evaluated over many sampled instances at
+once (batched), so that a formula which divides by zero for one draw in a hundred, a
+placeholder with no value, or a mistake that can never be told from the answer is found
+before a learner meets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.cards import Card, DeclaredMistake, Formula, Step
+from engine.catalog import Catalog
+from engine.checking import option_index
+from engine.domains import Domain
+from engine.equivalence import equivalent
+from engine.errors import EngineError, ExpressionError
+from engine.expr.ast import Node
+from engine.expr.names import canonical_name
+from engine.expr.numeric import evaluate
+from engine.expr.parser import ParseOptions, parse
+from engine.instance import (
+    GivenError,
+    draw_values,
+    format_value,
+    instance_rng,
+    placeholders,
+    plan_givens,
+)
+from engine.problems import Problem, Severity
+
+Array = npt.NDArray[np.float64]
+DEFAULT_SAMPLES = 200
+
+
+@dataclass
+class ValidationReport:
+    problems: list[Problem]
+    decks: int
+    cards: int
+
+    @property
+    def errors(self) -> int:
+        return sum(p.severity == "error" for p in self.problems)
+
+    @property
+    def warnings(self) -> int:
+        return sum(p.severity == "warning" for p in self.problems)
+
+
+def validate(paths: Iterable[Path], *, samples: int = DEFAULT_SAMPLES, seed: int = 0) -> ValidationReport:
+    """Load the decks at `paths` and check every card."""
+    catalog = Catalog.load(paths)
+    problems = list(catalog.problems)
+    cards = 0
+    for deck in catalog.decks:
+        for card in deck.cards:
+            cards += 1
+            problems.extend(CardValidator(card, samples, seed).run())
+    return ValidationReport(sorted(set(problems)), len(catalog.decks), cards)
+
+
+class CardValidator:
+    def __init__(self, card: Card, samples: int, seed: int) -> None:
+        self.card = card
+        self.samples = samples
+        self.seed = seed
+        self.problems: list[Problem] = []
+
+    def report(self, line: int, message: str, severity: Severity = "error") -> None:
+        self.problems.append(Problem(self.card.path, line, severity, message))
+
+    def run(self) -> list[Problem]:
+        card = self.card
+        try:
+            if card.kind == "symbolic":
+                self.symbolic()
+            elif card.kind in ("numeric", "steps", "choice"):
+                self.instanced()
+            if card.kind != "flash":
+                self.placeholders(card.prompt, card.line, self.value_names())
+        except _Stop:
+            pass
+        return self.problems
+
+    def value_names(self) -> set[str]:
+        names = {g.name for g in self.card.given}
+        return names | {s.name for s in self.card.steps}
+
+    def placeholders(self, text: str, line: int, known: set[str]) -> None:
+        for name in placeholders(text):
+            if canonical_name(name) not in known:
+                self.report(
+                    line,
+                    f"placeholder {{{name}}} has no value (givens: {', '.join(sorted(known)) or 'none'})",
+                )
+
+    def parse(self, formula: Formula, names: Iterable[str], what: str) -> Node:
+        try:
+            return parse(formula.text, ParseOptions(variables=frozenset(names)))
+        except ExpressionError as error:
+            self.report(formula.line, f"{what}: {error.message}")
+            raise _Stop from error
+
+    # -- symbolic --------------------------------------------------------------------------
+
+    def symbolic(self) -> None:
+        card = self.card
+        assert card.answer is not None
+        answer = self.parse(card.answer, card.variables, "answer")
+        self.defined_somewhere(answer, card.variables, card.answer.line)
+        for mistake in card.mistakes:
+            try:
+                wrong = self.parse(mistake.answer, card.variables, "mistake")
+            except _Stop:
+                continue
+            try:
+                if equivalent(wrong, answer, card.variables, seed=self.seed).equal:
+                    self.report(
+                        mistake.answer.line,
+                        "this mistake is equivalent to the answer, so it can never be recognised",
+                        "warning",
+                    )
+            except EngineError as error:
+                self.report(mistake.answer.line, f"mistake cannot be evaluated: {error.message}")
+
+    def defined_somewhere(self, node: Node, domains: Mapping[str, Domain], line: int) -> None:
+        rng = np.random.default_rng(self.seed)
+        points = {name: domain.sample(rng, self.samples) for name, domain in domains.items()}
+        try:
+            value = evaluate(node, points, batched=True)
+        except EngineError as error:
+            self.report(line, f"answer cannot be evaluated: {error.message}")
+            raise _Stop from error
+        if value.rank != 0:
+            self.report(line, "a symbolic answer must be a single expression, not a vector")
+        elif not np.isfinite(value.data).any():
+            self.report(line, f"answer is not a real number at any of {self.samples} sampled points")
+
+    # -- cards with instances ----------------------------------------------------------------
+
+    def instanced(self) -> None:
+        card = self.card
+        try:
+            plans = plan_givens(card.given)
+        except GivenError as error:
+            line = next((g.line for g in card.given if f"given {g.name!r}" in error.message), card.line)
+            self.report(line, error.message)
+            raise _Stop from error
+        instances: list[dict[str, Array]] = []
+        for index in range(self.samples):
+            try:
+                instances.append(draw_values(plans, instance_rng(card.full_id, self.seed + index)))
+            except GivenError as error:
+                self.report(card.line, f"{error.message} (seed {self.seed + index})")
+                raise _Stop from error
+        batch = (
+            {name: np.stack([values[name] for values in instances]) for name in instances[0]}
+            if instances
+            else {}
+        )
+        for plan in plans:
+            if plan.formula is not None:  # drawn values are finite by construction; derived ones may not be
+                self.finite(batch[plan.name], f"given {plan.name!r}", plan.line, batch)
+        if card.kind == "choice":
+            self.choice(card.options, card.answer, card.line)
+        elif card.kind == "numeric" and card.answer is not None:
+            answer = self.formula_values(card.answer, batch, "answer")
+            self.mistakes(card.mistakes, answer, batch)
+        elif card.kind == "steps":
+            for step in card.steps:
+                self.step(step, batch)
+
+    def step(self, step: Step, batch: dict[str, Array]) -> None:
+        self.placeholders(step.prompt, step.line, self.value_names())
+        if step.is_choice:
+            self.choice(step.options, step.answer, step.line)
+            return
+        assert step.answer is not None
+        try:
+            batch[step.name] = self.formula_values(step.answer, batch, f"step {step.name!r}")
+        except _Stop:
+            return
+        self.mistakes(step.mistakes, batch[step.name], batch)
+
+    def choice(self, options: tuple[str, ...], answer: Formula | None, line: int) -> None:
+        if answer is None:
+            return
+        try:
+            index = option_index(options, answer.text)
+        except ExpressionError:
+            index = -1
+        if index < 0 or options[index].lower() != answer.text.strip().lower():
+            self.report(
+                answer.line or line, f"answer {answer.text!r} is not one of the options: {', '.join(options)}"
+            )
+
+    def formula_values(self, formula: Formula, batch: dict[str, Array], what: str) -> Array:
+        node = self.parse(formula, batch, what)
+        try:
+            value = evaluate(node, batch, batched=True)
+        except EngineError as error:
+            self.report(formula.line, f"{what} cannot be evaluated: {error.message}")
+            raise _Stop from error
+        data = np.broadcast_to(np.asarray(value.data, dtype=np.float64), (self.samples, *value.item_shape))
+        self.finite(data, what, formula.line, batch)
+        return np.array(data)
+
+    def finite(self, data: Array, what: str, line: int, batch: Mapping[str, Array]) -> None:
+        bad = ~np.isfinite(data.reshape(len(data), -1)).all(axis=1)
+        if bad.any():
+            index = int(np.argmax(bad))
+            inputs = ", ".join(
+                f"{name}={format_value(values[index])}" for name, values in batch.items() if values.ndim >= 1
+            )
+            self.report(
+                line,
+                f"{what} is NaN or infinite at seed {self.seed + index} ({inputs}),"
+                f" in {int(bad.sum())} of {len(data)} sampled instances",
+            )
+
+    def mistakes(self, mistakes: tuple[DeclaredMistake, ...], answer: Array, batch: dict[str, Array]) -> None:
+        for mistake in mistakes:
+            try:
+                wrong = self.formula_values(mistake.answer, batch, "mistake")
+            except _Stop:
+                continue
+            if wrong.shape != answer.shape:
+                self.report(mistake.answer.line, "mistake has a different shape from the answer")
+            elif np.allclose(wrong, answer, rtol=1e-9, atol=0):
+                self.report(
+                    mistake.answer.line,
+                    "this mistake equals the answer on every sampled instance, so it can never be recognised",
+                    "warning",
+                )
+
+
+class _Stop(Exception):
+    """The card's problem is recorded; checking it further would only repeat it."""

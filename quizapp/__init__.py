@@ -1,0 +1,1 @@
+"""quizapp: the study app and command line over the `engine` library."""

@@ -1,0 +1,221 @@
+"""The `quizapp` command line: list, show, check and validate cards.
+
+Exit status: 0 for success (and a right answer), 1 for a wrong answer or a deck with
+errors, 2 for a usage error (a bad option, a card that does not exist). Every mistake a
+learner or an author can make is reported as a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from engine.cards import Card
+from engine.catalog import Catalog, deck_files
+from engine.checking import CardUsageError, Verdict, check_answer, expected_answer_text
+from engine.errors import EngineError
+from engine.instance import draw_instance
+from engine.loader import add_missing_ids
+from engine.validation import DEFAULT_SAMPLES, validate
+from quizapp.paths import bundled_decks_dir
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command used wrongly: reported with exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quizapp",
+        description="Study the mathematics of deep learning; answers are checked symbolically and against torch.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    listing = commands.add_parser("list", help="list decks and their cards")
+    listing.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="deck files or folders (default: bundled)"
+    )
+
+    show = commands.add_parser("show", help="print one instance of a card")
+    show.add_argument("card", metavar="CARD", help="deck-id/card-id, or path/to/deck.md#card-id")
+    show.add_argument("--seed", type=int, default=0, help="which instance (default 0)")
+    show.add_argument("--reveal", action="store_true", help="also print the expected answer and explanation")
+
+    check = commands.add_parser("check", help="check an answer to one instance of a card")
+    check.add_argument("card", metavar="CARD", help="deck-id/card-id, or path/to/deck.md#card-id")
+    check.add_argument(
+        "--answer", required=True, metavar="TEXT", help="the answer ('-' reads standard input)"
+    )
+    check.add_argument("--seed", type=int, default=0, help="which instance (default 0)")
+    check.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+
+    check_decks = commands.add_parser("validate", help="check decks for errors, as an author")
+    check_decks.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="deck files or folders (default: bundled)"
+    )
+    check_decks.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check_decks.add_argument(
+        "--samples", type=int, default=DEFAULT_SAMPLES, help=f"instances per card (default {DEFAULT_SAMPLES})"
+    )
+    check_decks.add_argument("--seed", type=int, default=0, help="first seed of the sampled instances")
+    check_decks.add_argument(
+        "--fix-ids", action="store_true", help="write missing card ids into the files first"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except UsageError as error:
+        print(f"quizapp: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except EngineError as error:
+        print(f"quizapp: {error.message}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `quizapp list | head`
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    match args.command:
+        case "list" | None:
+            return cmd_list(getattr(args, "paths", []) or [bundled_decks_dir()], sys.stdout)
+        case "show":
+            return cmd_show(args.card, args.seed, args.reveal, sys.stdout)
+        case "check":
+            answer = sys.stdin.read() if args.answer == "-" else args.answer
+            return cmd_check(args.card, answer, args.seed, args.json, sys.stdout)
+        case "validate":
+            if args.samples < 1:
+                raise UsageError("--samples must be at least 1")
+            return cmd_validate(
+                args.paths or [bundled_decks_dir()], args.samples, args.seed, args.json, args.fix_ids
+            )
+    raise UsageError(f"unknown command {args.command!r}")
+
+
+def _require_paths(paths: Sequence[Path]) -> None:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+
+
+def _print_problems(catalog: Catalog) -> None:
+    for problem in catalog.problems:
+        if problem.severity == "error":
+            print(problem, file=sys.stderr)
+
+
+def cmd_list(paths: Sequence[Path], out: TextIO) -> int:
+    _require_paths(paths)
+    catalog = Catalog.load(paths)
+    _print_problems(catalog)
+    for deck in catalog.decks:
+        tags = f"  [{', '.join(deck.tags)}]" if deck.tags else ""
+        print(f"{deck.id}  {deck.title}  ({len(deck.cards)} cards){tags}  {deck.path}", file=out)
+        width = max((len(c.card_id) for c in deck.cards), default=0)
+        for card in deck.cards:
+            print(f"  {card.card_id:<{width}}  {card.kind:<8}  {card.title}", file=out)
+    if not catalog.decks:
+        print("no decks found", file=sys.stderr)
+    return EXIT_OK
+
+
+def _card(card_ref: str) -> Card:
+    """The card a reference names; a path reference does not load the bundled decks."""
+    catalog = Catalog.load([bundled_decks_dir()]) if "#" not in card_ref else Catalog([])
+    try:
+        return catalog.find_card(card_ref)
+    except EngineError as error:
+        raise UsageError(error.message) from error
+
+
+def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
+    card = _card(card_ref)
+    instance = draw_instance(card, seed)
+    print(f"{card.full_id}  ({card.kind}, seed {seed})", file=out)
+    print(f"## {card.title}\n", file=out)
+    print(instance.prompt, file=out)
+    if card.kind == "choice":
+        for index, option in enumerate(card.options):
+            print(f"  ({chr(ord('a') + index)}) {option}", file=out)
+    if card.kind == "steps":
+        print("\nParts, answered in order and separated by ';':", file=out)
+        for step in card.steps:
+            print(f"  {step.name}: {step.prompt}", file=out)
+    if reveal:
+        if card.kind != "flash":
+            print(f"\nExpected: {expected_answer_text(instance)}", file=out)
+        if card.explanation:
+            print(f"\n{card.explanation}", file=out)
+    elif card.kind != "flash":
+        print(f"\nAnswer with: quizapp check {card_ref} --seed {seed} --answer '...'", file=out)
+    return EXIT_OK
+
+
+def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO) -> int:
+    card = _card(card_ref)
+    instance = draw_instance(card, seed)
+    try:
+        verdict = check_answer(instance, answer)
+    except CardUsageError as error:
+        raise UsageError(error.message) from error
+    if as_json:
+        print(json.dumps(verdict.to_json(), ensure_ascii=False), file=out)
+    else:
+        _print_verdict(verdict, out)
+    return EXIT_OK if verdict.correct else EXIT_FAILED
+
+
+def _print_verdict(verdict: Verdict, out: TextIO, indent: str = "") -> None:
+    mark = "✓" if verdict.correct else "✗"
+    print(f"{indent}{mark} {verdict.feedback}", file=out)
+    if verdict.error and not verdict.parts:
+        print(f"{indent}  error: {verdict.error}", file=out)
+    if verdict.interpreted and not verdict.parts:
+        print(f"{indent}  read as: {verdict.interpreted}", file=out)
+    if not verdict.correct and not verdict.parts:
+        print(f"{indent}  expected: {verdict.expected}", file=out)
+    if verdict.mistake and not verdict.parts:
+        print(f"{indent}  mistake: {verdict.mistake}", file=out)
+    for part in verdict.parts:
+        print(f"{indent}  {part.part}:", file=out)
+        _print_verdict(part, out, indent + "    ")
+
+
+def cmd_validate(paths: Sequence[Path], samples: int, seed: int, as_json: bool, fix_ids: bool) -> int:
+    _require_paths(paths)
+    if fix_ids:
+        for path in deck_files(paths):
+            for line, card_id in add_missing_ids(path):
+                print(f"{path}:{line}: added id {{#{card_id}}}", file=sys.stderr)
+    report = validate(paths, samples=samples, seed=seed)
+    if as_json:
+        summary = {
+            "decks": report.decks,
+            "cards": report.cards,
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "problems": [p.to_json() for p in report.problems],
+        }
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        for problem in report.problems:
+            print(problem)
+        print(
+            f"{report.decks} decks, {report.cards} cards: {report.errors} errors, {report.warnings} warnings",
+            file=sys.stderr,
+        )
+    return EXIT_FAILED if report.errors else EXIT_OK

@@ -18,8 +18,7 @@ from engine.references.registry import (
     Param,
     Reference,
     as_count,
-    group_instances,
-    scalars,
+    per_group,
     to_numpy,
     to_tensor,
 )
@@ -43,13 +42,15 @@ def _beta(shape: tuple[int | str, ...]) -> Param:
 
 
 def _batch_norm_module(
-    arrays: Arrays, idx: np.ndarray, device: torch.device, mean: str, var: str
+    arrays: Arrays, idx: np.ndarray, h: dict[str, float], device: torch.device, stats: str
 ) -> torch.nn.BatchNorm1d:
-    """A BatchNorm1d whose N·c channels are the instances' channels, with their state."""
+    """A BatchNorm1d whose N·c channels are the instances' channels, with their state.
+
+    `stats` is the suffix of the running-statistics inputs ("_prev" in training mode).
+    """
     import torch
 
     count, channels = len(idx), arrays["gamma"].shape[1]
-    h = scalars(arrays, int(idx[0]), [name for name in ("eps", "momentum") if name in arrays])
     module = torch.nn.BatchNorm1d(
         count * channels, eps=h["eps"], momentum=h.get("momentum", 0.1), device=device
     )
@@ -57,8 +58,8 @@ def _batch_norm_module(
         for tensor, name in (
             (module.weight, "gamma"),
             (module.bias, "beta"),
-            (module.running_mean, mean),
-            (module.running_var, var),
+            (module.running_mean, f"running_mean{stats}"),
+            (module.running_var, f"running_var{stats}"),
         ):
             assert tensor is not None  # the running statistics exist: track_running_stats
             tensor.copy_(to_tensor(arrays[name][idx].reshape(-1), device))
@@ -66,40 +67,38 @@ def _batch_norm_module(
 
 
 def _batch_norm_train(arrays: Arrays, device: torch.device) -> Arrays:
-    import numpy as np
     import torch
 
-    count, batch, channels = arrays["x"].shape
-    stats = ("batch_mean", "batch_var", "running_mean", "running_var")
-    out = {name: np.empty((count, channels)) for name in stats}
-    y = np.empty((count, batch, channels))
-    for idx in group_instances(arrays, ["momentum", "eps"]):
-        module = _batch_norm_module(arrays, idx, device, "running_mean_prev", "running_var_prev")
+    def run(idx: np.ndarray, h: dict[str, float]) -> Arrays:
+        module = _batch_norm_module(arrays, idx, h, device, "_prev").train()
         x = to_tensor(arrays["x"][idx], device)  # (G, b, c)
-        wide = x.permute(1, 0, 2).reshape(batch, -1)  # (b, G·c): one channel per (i, k)
+        count, batch, channels = x.shape
         with torch.no_grad():
-            normalised = module.train()(wide).reshape(batch, len(idx), channels)
-            y[idx] = to_numpy(normalised.permute(1, 0, 2))
+            # (b, G·c): one channel per (instance, channel), stats over the b rows.
+            y = module(x.permute(1, 0, 2).reshape(batch, -1))
             var, mean = torch.var_mean(x, dim=1, correction=0)
-        out["batch_mean"][idx] = to_numpy(mean)
-        out["batch_var"][idx] = to_numpy(var)
-        for name, running in (("running_mean", module.running_mean), ("running_var", module.running_var)):
-            assert running is not None
-            out[name][idx] = to_numpy(running.reshape(len(idx), channels))
-    return {"y": y, **out}
+        assert module.running_mean is not None and module.running_var is not None
+        return {
+            "y": to_numpy(y.reshape(batch, count, channels).permute(1, 0, 2)),
+            "batch_mean": to_numpy(mean),
+            "batch_var": to_numpy(var),
+            "running_mean": to_numpy(module.running_mean.reshape(count, channels)),
+            "running_var": to_numpy(module.running_var.reshape(count, channels)),
+        }
+
+    return per_group(arrays, ["momentum", "eps"], run)
 
 
 def _batch_norm_eval(arrays: Arrays, device: torch.device) -> Arrays:
-    import numpy as np
     import torch
 
-    y = np.empty_like(arrays["x"])
-    for idx in group_instances(arrays, ["eps"]):
-        module = _batch_norm_module(arrays, idx, device, "running_mean", "running_var")
+    def run(idx: np.ndarray, h: dict[str, float]) -> Arrays:
+        module = _batch_norm_module(arrays, idx, h, device, "").eval()
         with torch.no_grad():
-            wide = to_tensor(arrays["x"][idx].reshape(1, -1), device)
-            y[idx] = to_numpy(module.eval()(wide)).reshape(len(idx), -1)
-    return {"y": y}
+            y = module(to_tensor(arrays["x"][idx].reshape(1, -1), device))
+        return {"y": to_numpy(y.reshape(len(idx), -1))}
+
+    return per_group(arrays, ["eps"], run)
 
 
 Normalize = Callable[
@@ -116,18 +115,17 @@ def _per_group(call: Callable[[], Normalize], hyper: list[str], affine: list[str
     """
 
     def compute(arrays: Arrays, device: torch.device) -> Arrays:
-        import numpy as np
         import torch
 
-        y = np.empty_like(arrays["x"])
-        for idx in group_instances(arrays, [*hyper, *affine]):
+        def run(idx: np.ndarray, h: dict[str, float]) -> Arrays:
             first = int(idx[0])
             weight = to_tensor(arrays["gamma"][first], device)
             bias = to_tensor(arrays["beta"][first], device) if "beta" in arrays else None
-            x = to_tensor(arrays["x"][idx], device)
             with torch.no_grad():
-                y[idx] = to_numpy(call()(x, scalars(arrays, first, hyper), weight, bias))
-        return {"y": y}
+                y = call()(to_tensor(arrays["x"][idx], device), h, weight, bias)
+            return {"y": to_numpy(y)}
+
+        return per_group(arrays, [*hyper, *affine], run)
 
     return compute
 

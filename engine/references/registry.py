@@ -176,7 +176,7 @@ def _bind_item_shape(
     its value and the input that fixed it, so that a mismatch can name both inputs.
     """
     rank = len(param.shape)
-    expected = f"{format_shape(param.shape)} or ({n}, *{format_shape(param.shape)})"
+    expected = f"{format_shape(param.shape)} or {format_shape((n, *param.shape))}"
     if value.ndim == rank + 1 and value.shape[0] == n:
         batched, item = True, value.shape[1:]
     elif value.ndim == rank:
@@ -351,6 +351,30 @@ def group_instances(arrays: Arrays, names: Sequence[str]) -> list[np.ndarray]:
     return [np.flatnonzero(inverse == group) for group in range(int(inverse.max()) + 1)]
 
 
+def per_group(
+    arrays: Arrays,
+    names: Sequence[str],
+    run: Callable[[np.ndarray, dict[str, float]], Arrays],
+) -> Arrays:
+    """Run `run(idx, values)` for each group of instances sharing the inputs `names`.
+
+    `values` holds the group's shared scalar inputs (vector inputs among `names` are
+    shared too, and read from arrays); `run` returns its outputs for the instances idx
+    (leading axis len(idx)), and they are put back in instance order.
+    """
+    import numpy as np
+
+    count = len(next(iter(arrays.values())))
+    scalar_names = [name for name in names if arrays[name].ndim == 1]
+    outputs: Arrays = {}
+    for idx in group_instances(arrays, names):
+        for name, value in run(idx, scalars(arrays, int(idx[0]), scalar_names)).items():
+            if name not in outputs:
+                outputs[name] = np.empty((count, *value.shape[1:]))
+            outputs[name][idx] = value
+    return outputs
+
+
 def scalars(arrays: Arrays, index: int, names: Sequence[str]) -> dict[str, float]:
     """The scalar inputs `names` of instance `index`, as Python floats for torch's APIs."""
     return {name: float(arrays[name][index]) for name in names}
@@ -361,6 +385,17 @@ def as_flag(value: float, name: str) -> bool:
     if value not in (0.0, 1.0):
         raise ReferenceInputError(f"input {name!r} is a flag and must be 0 or 1, not {value}")
     return value == 1.0
+
+
+def class_indices(values: np.ndarray, classes: int, name: str = "target") -> np.ndarray:
+    """Class-index inputs (given as floats) as int64, checked to be in range(classes)."""
+    import numpy as np
+
+    if not np.all((values == np.round(values)) & (values >= 0) & (values < classes)):
+        raise ReferenceInputError(
+            f"input {name!r} holds class indices and must be whole numbers in 0..{classes - 1}"
+        )
+    return values.astype(np.int64)
 
 
 def as_count(value: float, name: str, minimum: int = 0) -> int:

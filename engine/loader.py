@@ -434,6 +434,12 @@ class _QuizReader:
         givens = []
         for name, spec in raw.items():
             line = lines.get(str(name), self.line_of("given"))
+            if spec is None and not str(name).isidentifier():
+                raise self.fail(
+                    line,
+                    f"given {name!r} is not a name: YAML splits {{x: uniform(1, 2)}} at the comma;"
+                    " write one given per line (x: uniform(1, 2)) or quote the value",
+                )
             if spec is None or isinstance(spec, bool | dict):
                 raise self.fail(
                     line, f"given {name!r} needs a value, a sampler such as uniform(-3, 3), or a formula"
@@ -531,7 +537,7 @@ def add_missing_ids(path: Path) -> list[tuple[int, str]]:
     Only those heading lines change (the rest of the file is kept byte for byte); the
     ids are unique within the deck. Returns (line, id) for each id written.
     """
-    source = path.read_text(encoding="utf-8")
+    source = path.read_bytes().decode("utf-8")  # bytes: keep the file's own line endings
     lines = source.splitlines(keepends=True)
     sections = _DeckReader(path, source).sections(
         MarkdownIt("commonmark").use(front_matter_plugin).parse(source)
@@ -553,6 +559,6 @@ def add_missing_ids(path: Path) -> list[tuple[int, str]]:
         added.append((section.line, card_id))
     if added:
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text("".join(lines), encoding="utf-8")
+        temporary.write_bytes("".join(lines).encode("utf-8"))
         temporary.replace(path)
     return added

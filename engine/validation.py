@@ -26,6 +26,7 @@ from engine.expr.ast import Node
 from engine.expr.names import canonical_name
 from engine.expr.numeric import evaluate
 from engine.expr.parser import ParseOptions, parse
+from engine.expr.symbolic import to_sympy
 from engine.instance import (
     GivenError,
     draw_values,
@@ -115,6 +116,11 @@ class CardValidator:
         card = self.card
         assert card.answer is not None
         answer = self.parse(card.answer, card.variables, "answer")
+        try:
+            to_sympy(answer)
+        except ExpressionError as error:
+            self.report(card.answer.line, f"answer: {error.message}")
+            raise _Stop from error
         self.defined_somewhere(answer, card.variables, card.answer.line)
         for mistake in card.mistakes:
             try:

@@ -1,0 +1,25 @@
+"""Shared fixtures: decks written on the fly, so each test shows the deck it is about."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DECKS = REPO / "decks"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def write_deck(tmp_path: Path) -> Callable[..., Path]:
+    """Write a deck (dedented) into a temporary folder and return its path."""
+
+    def write(text: str, name: str = "deck.md") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return write

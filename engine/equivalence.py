@@ -138,7 +138,8 @@ def _numeric_comparison(
         if expected_defined_at is None and b_ok.any():
             expected_defined_at = _point(points, int(np.argmax(b_ok)))
         valid = a_ok & b_ok
-        gap = np.abs(a - b)
+        with np.errstate(invalid="ignore"):  # inf − inf where both overflow: not compared
+            gap = np.abs(a - b)
         scale = np.maximum(np.abs(a), np.abs(b))
         # The absolute floor, relative to the function's typical size, forgives float64
         # underflow in the tails (1 + erf(−9) is 0 in float64, 2e-37 in truth).

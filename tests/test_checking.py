@@ -47,7 +47,9 @@ def test_numeric_card_accepts_rounded_answers_and_names_the_tanh_mistake(starter
     assert "tanh" not in verdict.feedback and "1.702" in verdict.feedback
 
 
-def test_numeric_answers_may_be_expressions_and_say_how_they_were_read(write_deck: Callable[..., Path]) -> None:
+def test_numeric_answers_may_be_expressions_and_say_how_they_were_read(
+    write_deck: Callable[..., Path],
+) -> None:
     card = card_from(
         write_deck,
         """

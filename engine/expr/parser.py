@@ -93,6 +93,8 @@ def check_powers(root: Node) -> None:
         exponent = _constant_value(node.right)
         if exponent is None:
             continue
+        if math.isnan(exponent):
+            raise ExpressionError("an exponent is not a real number (such as sqrt(-2))")
         if not math.isfinite(exponent) or abs(exponent) > MAX_EXPONENT:
             shown = f"{exponent:.6g}" if math.isfinite(exponent) else "an enormous number"
             raise ExpressionError(f"exponent {shown} is too large (the limit is ±{MAX_EXPONENT})")
@@ -266,7 +268,9 @@ class _Parser:
             if token.text == "[":
                 return self.list_literal(token)
         if token.kind == "end":
-            raise ExpressionError("the expression ends too early", token.pos)
+            last = self.tokens[self.index - 1] if self.index > 0 else None
+            after = f" after {last.text!r} at column {last.pos + 1}" if last is not None else ""
+            raise ExpressionError(f"the expression ends too early{after}", token.pos)
         raise ExpressionError(f"unexpected {self._describe(token)}", token.pos)
 
     def group(self, opening: Token) -> Node:
@@ -352,9 +356,14 @@ class _Parser:
             )
         if self.options.variables is None:
             return Name(name)
-        split = self.split_name(name)
-        if split is not None:
-            return split
+        pieces = self.split_name(name)
+        if pieces is not None:
+            # Parse the pieces as if written apart, so that `xy^2` is x·y², not (x·y)².
+            self.tokens[self.index - 1 : self.index] = [
+                Token("name", piece, token.pos + offset) for piece, offset in pieces
+            ]
+            self.index -= 1
+            return self.prefix()
         known = ", ".join(sorted(self.options.variables)) or "none"
         hint = " (functions need parentheses: f(x))" if name in GREEK else ""
         raise ExpressionError(
@@ -362,26 +371,22 @@ class _Parser:
             token.pos,
         )
 
-    def split_name(self, name: str) -> Node | None:
-        """Read `xy` as x·y, or `pix` as π·x, when every piece is a known variable or constant."""
+    def split_name(self, name: str) -> list[tuple[str, int]] | None:
+        """Split `xy` into x and y, or `pix` into π and x, when every piece is a known
+        variable or constant: the pieces with their offsets in `name`, or None."""
         variables = self.options.variables or frozenset()
         known = sorted(set(variables) | CONSTANTS, key=len, reverse=True)
-        pieces: list[Node] = []
-        rest = name
-        while rest:
+        pieces: list[tuple[str, int]] = []
+        offset = 0
+        while offset < len(name):
             for candidate in known:
-                if rest.startswith(candidate):
-                    pieces.append(Name(candidate) if candidate in variables else Constant(candidate))
-                    rest = rest[len(candidate) :]
+                if name.startswith(candidate, offset):
+                    pieces.append((candidate, offset))
+                    offset += len(candidate)
                     break
             else:
                 return None
-        if len(pieces) < 2:
-            return None
-        node = pieces[0]
-        for piece in pieces[1:]:
-            node = BinOp("*", node, piece, implicit=True)
-        return node
+        return pieces if len(pieces) >= 2 else None
 
     def call(self, function: str, token: Token) -> Node:
         spec = FUNCTIONS[function]

@@ -41,9 +41,10 @@ class Token:
     pos: int
 
 
-_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
 _SUBSCRIPT = re.compile(r"_(?:([A-Za-z0-9]+)|\{\s*([A-Za-z0-9]+)\s*\})")
+_TRAILING_ASCII_DIGITS = re.compile(r"[0-9]*")
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 _BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}")
 _ACCENTED = re.compile(r"\s*(?:\{\s*\\?([A-Za-z]+)\s*\}|\\?([A-Za-z]))")
@@ -56,6 +57,9 @@ _OPERATOR_CHARS: Final[dict[str, str]] = {
     "≥": ">=", "=": "=",
 }  # fmt: skip
 _TWO_CHAR_OPERATORS: Final[dict[str, str]] = {"**": "^", "<=": "<=", ">=": ">=", "==": "="}
+
+# Combining accents (U+0302 and friends) -> the accent's name: m̂ is m_hat.
+_COMBINING_ACCENTS: Final[dict[str, str]] = {mark: name for name, mark in ACCENTS.items()}
 
 _LATEX_SKIP: Final = frozenset(
     {",", ";", ":", "!", " ", "quad", "qquad", "left", "right", "big", "Big", "bigg",
@@ -104,8 +108,12 @@ class _Tokenizer:
                 self.pos = match.end()
                 self._name(match.group(), match.start())
             elif char in UNICODE_GREEK:
+                start = self.pos
                 self.pos += 1
-                self._name(UNICODE_GREEK[char], self.pos - 1)
+                digits = _TRAILING_ASCII_DIGITS.match(text, self.pos)
+                assert digits is not None  # [0-9]* always matches
+                self.pos = digits.end()  # β1 is β₁, as beta1 is
+                self._name(UNICODE_GREEK[char] + digits.group(), start)
             elif char in SUPERSCRIPT_CHARS:
                 self._superscript()
             elif char == "√":
@@ -160,7 +168,11 @@ class _Tokenizer:
         self.pos = match.end()
 
     def _name(self, raw: str, start: int) -> None:
-        """Emit a name, absorbing a subscript written after it (`_1`, `_{t}`, `₁`)."""
+        """Emit a name, absorbing an accent (`m̂`) and a subscript after it (`_1`, `_{t}`, `₁`)."""
+        accent = _COMBINING_ACCENTS.get(self.text[self.pos : self.pos + 1])
+        if accent is not None and "_" not in raw:  # m̂ is m_hat, as the printer shows it
+            raw = f"{raw}_{accent}"
+            self.pos += 1
         match = _SUBSCRIPT.match(self.text, self.pos)
         if match and "_" not in raw:
             raw = f"{raw}_{match.group(1) or match.group(2)}"
@@ -185,8 +197,9 @@ class _Tokenizer:
         if chars[0] in "+-":
             self._emit("op", chars[0], start)
             chars = chars[1:]
-        if not chars:
-            raise ExpressionError(f"superscript sign without digits at column {start + 1}", start)
+        if not chars.isdigit():
+            message = f"a superscript needs digits after at most one sign (column {start + 1})"
+            raise ExpressionError(message, start)
         self._emit("num", chars, start)
         self._emit("op", "}", start)
 

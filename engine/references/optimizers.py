@@ -12,6 +12,7 @@ carry the plain names (`theta`, `m`), so mistake formulas can use both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,8 +59,10 @@ class OptimizerSpec:
     mistakes: tuple[Mistake, ...] = ()
     counter: bool = True
     """Whether torch keeps state["step"]; `t` is then an input of the step reference."""
-    bias_corrected: bool = False
-    """Whether the step reference also reports m_hat and v_hat (Adam, AdamW)."""
+    derived: tuple[Output, ...] = ()
+    """Further outputs of the step reference, derived from torch's results by `derive`."""
+    derive: Callable[[Arrays, Arrays], Arrays] | None = None
+    """(inputs, torch's outputs) -> the derived outputs."""
 
 
 def _p(name: str, default: float, doc: str) -> Param:
@@ -217,6 +220,8 @@ ADADELTA = OptimizerSpec(
         StateEntry("v", "square_avg", "average of squared gradients"),
         StateEntry("u", "acc_delta", "average of squared (unscaled) steps Δ"),
     ),
+    derived=(Output("delta", (), "the unscaled step Δ, θ = θ_prev − lr·Δ (from torch's θ)"),),
+    derive=lambda inputs, out: {"delta": (inputs["theta_prev"] - out["theta"]) / inputs["lr"]},
     mistakes=(
         Mistake(
             "eps-outside-sqrt",
@@ -255,6 +260,21 @@ ADAM_STATE = (
     StateEntry("v", "exp_avg_sq", "second moment (average of squared gradients)"),
     StateEntry("v_max", "max_exp_avg_sq", "running maximum of v (kept when amsgrad = 1)"),
 )
+BIAS_CORRECTED = (
+    Output("m_hat", (), "bias-corrected first moment m/(1−β1^t)"),
+    Output("v_hat", (), "bias-corrected second moment v/(1−β2^t)"),
+)
+
+
+def bias_corrected(inputs: Arrays, out: Arrays) -> Arrays:
+    """The textbook's m̂ and v̂, from torch's moments (torch never stores them)."""
+    t = inputs["t"]
+    return {
+        "m_hat": out["m"] / (1 - inputs["beta1"] ** t),
+        "v_hat": out["v"] / (1 - inputs["beta2"] ** t),
+    }
+
+
 # Adam's and AdamW's mistakes are written for amsgrad = 0.
 NO_BIAS_CORRECTION = Mistake(
     "no-bias-correction",
@@ -269,7 +289,8 @@ ADAM = OptimizerSpec(
     title="Adam (and AMSGrad) with coupled L2 weight decay",
     hyper=ADAM_HYPER,
     state=ADAM_STATE,
-    bias_corrected=True,
+    derived=BIAS_CORRECTED,
+    derive=bias_corrected,
     mistakes=(
         NO_BIAS_CORRECTION,
         Mistake(
@@ -313,7 +334,8 @@ ADAMW = OptimizerSpec(
         ADAM_HYPER[5],
     ),
     state=ADAM_STATE,
-    bias_corrected=True,
+    derived=BIAS_CORRECTED,
+    derive=bias_corrected,
     mistakes=(
         NO_BIAS_CORRECTION,
         Mistake(
@@ -447,11 +469,13 @@ def _build(
     groups = group_instances(arrays, keys)
     params = [torch.nn.Parameter(to_tensor(arrays[theta][idx], device)) for idx in groups]
     optimizer_class = getattr(torch.optim, spec.torch_class)
+    options = [torch_options(scalars(arrays, int(idx[0]), hyper)) for idx in groups]
+    for group_options, param in zip(options, params, strict=True):
+        # torch validates hyperparameters (lr ≥ 0, Nesterov needs momentum, ...) only when
+        # they are constructor arguments, not per param group: so build each group once.
+        optimizer_class([param], **group_options)
     optimizer: torch.optim.Optimizer = optimizer_class(
-        [
-            {"params": [param], **torch_options(scalars(arrays, int(idx[0]), hyper))}
-            for param, idx in zip(params, groups, strict=True)
-        ]
+        [{"params": [param], **opts} for param, opts in zip(params, options, strict=True)]
     )
     return optimizer, params, groups
 
@@ -528,11 +552,8 @@ def _step(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
         entry.name: arrays.get(f"{entry.name}_prev", np.zeros(count)) for entry in spec.state
     }
     out = {"theta": theta, **_read_state(spec, optimizer, params, groups, unchanged)}
-    if spec.bias_corrected:
-        # The textbook's m̂ and v̂, from torch's moments (torch never stores them).
-        t = arrays["t"]
-        out["m_hat"] = out["m"] / (1 - arrays["beta1"] ** t)
-        out["v_hat"] = out["v"] / (1 - arrays["beta2"] ** t)
+    if spec.derive is not None:
+        out.update(spec.derive(arrays, out))
     return out
 
 
@@ -579,13 +600,11 @@ def _step_counter(spec: OptimizerSpec) -> Param:
 
 def step_reference(spec: OptimizerSpec) -> Reference:
     """The reference for one step of `spec` from a given state."""
-    outputs = [Output(entry.name, (), f"{entry.doc} after the step") for entry in spec.state]
-    if spec.bias_corrected:
-        outputs += [
-            Output("m_hat", (), "bias-corrected first moment m/(1−β1^t)"),
-            Output("v_hat", (), "bias-corrected second moment v/(1−β2^t)"),
-        ]
-    outputs.append(Output("theta", (), "the parameter after the step"))
+    outputs = [
+        *(Output(entry.name, (), f"{entry.doc} after the step") for entry in spec.state),
+        *spec.derived,
+        Output("theta", (), "the parameter after the step"),
+    ]
     return Reference(
         name=f"{spec.key}_step",
         summary=f"One step of {spec.title}, from a given state.",

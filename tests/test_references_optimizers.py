@@ -295,7 +295,7 @@ def test_batched_hyperparameters_equal_single_calls() -> None:
 
 
 def test_invalid_hyperparameters_are_input_errors() -> None:
-    with pytest.raises(ReferenceInputError, match="nesterov"):
+    with pytest.raises(ReferenceInputError, match="Nesterov"):
         run_reference("sgd_step", {"theta_prev": 1, "grad": 1, "nesterov": 1}, n=1)
     with pytest.raises(ReferenceInputError, match="learning rate"):
         run_reference("adam_step", {"theta_prev": 1, "grad": 1, "lr": -1}, n=1)

@@ -66,7 +66,9 @@ def _render(node: Node) -> tuple[str, int]:
         case Compare(op, left, right):
             return f"{_render(left)[0]} {_COMPARE_SIGNS[op]} {_render(right)[0]}", precedence
         case BinOp("^", base, exponent):
-            base_text = _wrapped(base, _precedence(base) <= _POWER)
+            # (√x)², not √x², which reads as √(x²).
+            base_is_root = isinstance(base, Call) and base.func == "sqrt"
+            base_text = _wrapped(base, _precedence(base) <= _POWER or base_is_root)
             if isinstance(exponent, Number) and exponent.text.isdigit():
                 return base_text + exponent.text.translate(_SUPERSCRIPT), precedence
             exponent_text = _wrapped(exponent, _precedence(exponent) < _ATOM)
@@ -78,7 +80,11 @@ def _render(node: Node) -> tuple[str, int]:
             right_prec = _precedence(right)
             # a·b·c needs no parentheses; a/(b·c) and a·(b/c) keep theirs.
             associative = op == "*" and isinstance(right, BinOp) and right.op == "*"
-            right_parens = right_prec < _PRODUCT or (right_prec == _PRODUCT and not associative)
+            right_parens = (
+                right_prec < _PRODUCT
+                or (right_prec == _PRODUCT and not associative)
+                or right_prec == _NEG  # x·(−y), not x·−y
+            )
             sign = {"*": "·", "/": "/", "@": " @ "}[op]
             return left_text + sign + _wrapped(right, right_parens), precedence
         case BinOp(op, left, right):

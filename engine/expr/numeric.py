@@ -38,7 +38,7 @@ class Value:
 
 
 def describe_shape(shape: tuple[int, ...]) -> str:
-    """'a number', 'a vector of 3', 'a 2×2 matrix'."""
+    """'a number', 'a vector of 3', 'a 2×2 array'."""
     if not shape:
         return "a number"
     if len(shape) == 1:
@@ -185,6 +185,10 @@ class _Evaluator:
         return Value(result, left.rank + right.rank - 2)
 
     def stack(self, items: list[Value]) -> Value:
+        shapes = list(dict.fromkeys(item.item_shape for item in items))
+        if len(shapes) > 1:  # [[1, 2], 3] is ragged, not [[1, 2], [3, 3]]
+            shown = " and ".join(describe_shape(s) for s in shapes)
+            raise EvaluationError(f"list items have different shapes: {shown}")
         arrays, rank = self.align(items)
         try:
             arrays = list(np.broadcast_arrays(*arrays))

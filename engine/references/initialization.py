@@ -49,7 +49,10 @@ def sampled_with(init: Callable[[], object]) -> list[tuple[float, float]]:
             kwargs: dict[str, object] | None = None,
         ) -> object:
             if func in sampling:
-                low, high = args[1:3]
+                # The two numbers come positionally or by name, depending on the call path.
+                given = {**dict(zip(("a", "b"), args[1:3], strict=False)), **(kwargs or {})}
+                low = given.get("a", given.get("from", given.get("mean", 0.0)))
+                high = given.get("b", given.get("to", given.get("std", 1.0)))
                 calls.append((float(low), float(high)))  # type: ignore[arg-type]
                 return args[0]
             return func(*args, **(kwargs or {}))  # type: ignore[operator]

@@ -33,6 +33,7 @@ from engine.expr.ast import (
     Neg,
     Node,
     Number,
+    children,
     free_names,
     walk,
 )
@@ -45,9 +46,13 @@ from engine.expr.names import (
     GREEK,
 )
 from engine.expr.numeric import evaluate_constant
-from engine.expr.tokenizer import MAX_NESTING, Token, tokenize
+from engine.expr.tokenizer import MAX_NESTING, MAX_TOKENS, Token, tokenize
 
 MAX_EXPONENT: Final = 1000
+# The printer, the evaluator and the sympy converter recurse once or twice per level of
+# the tree; this keeps them well inside Python's recursion limit. (A chain of 300 terms
+# written with operators fits; `x x x ...` 600 times over does not.)
+MAX_DEPTH: Final = 300
 
 _INFIX_POWER: Final[dict[str, int]] = {
     "<": 5, "<=": 5, ">": 5, ">=": 5, "=": 5,
@@ -77,8 +82,19 @@ def parse(text: str, options: ParseOptions | None = None) -> Node:
     if not text.strip():
         raise ExpressionError("the answer is empty")
     node = _Parser(tokenize(text), options or ParseOptions()).parse_all()
+    check_depth(node)
     check_powers(node)
     return node
+
+
+def check_depth(root: Node) -> None:
+    """Refuse trees deeper than `MAX_DEPTH` (measured without recursion)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
+        stack.extend((child, depth + 1) for child in children(node))
 
 
 def check_powers(root: Node) -> None:
@@ -358,6 +374,8 @@ class _Parser:
             return Name(name)
         pieces = self.split_name(name)
         if pieces is not None:
+            if len(self.tokens) + len(pieces) - 1 > MAX_TOKENS:
+                raise ExpressionError(f"expression is too long (more than {MAX_TOKENS} symbols)", token.pos)
             # Parse the pieces as if written apart, so that `xy^2` is x·y², not (x·y)².
             self.tokens[self.index - 1 : self.index] = [
                 Token("name", piece, token.pos + offset) for piece, offset in pieces

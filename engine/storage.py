@@ -1,0 +1,640 @@
+"""The review log: every answer, every session, and each card's scheduling state, in SQLite.
+
+Studying is only worth something if the record of it survives, so the store is built to
+lose nothing and to damage nothing:
+
+- Each answer is committed the moment it is recorded (autocommit; WAL journal with
+  `synchronous=NORMAL`), so killing the app mid-session loses nothing already answered.
+- A file that is not a SQLite database, or fails `PRAGMA quick_check`, or was written by
+  a newer quizapp (a higher `PRAGMA user_version`) raises `StoreError` and is left
+  exactly as it was: never overwritten, deleted, converted to WAL or migrated.
+- The schema is versioned (`PRAGMA user_version`); `MIGRATIONS` lists the steps, applied
+  in order, each in its own transaction together with the version bump, so a later
+  feature (drills) appends a step and old logs are upgraded in place.
+
+Times are timezone-aware datetimes; they are stored as ISO-8601 UTC text of a fixed
+width, so that text order is time order in SQL. Cards are identified by their full id
+(`deck-id/card-id`): editing a card's text keeps its history.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Literal, Self
+
+import fsrs
+
+from engine.checking import Verdict
+from engine.errors import EngineError
+
+Mode = Literal["study", "drill"]
+MODES: Final[tuple[Mode, ...]] = ("study", "drill")
+DAY_START_HOUR: Final = 4
+"""A study day starts at 04:00 local time (as in Anki), so a late-night session counts
+towards the day it began."""
+
+BUSY_TIMEOUT_S: Final = 5.0
+
+
+class StoreError(EngineError):
+    """The review log cannot be used (corrupt, from a newer quizapp, unreachable); the message says why."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: the SQL statements that take the log from version N-1 to N."""
+
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(
+        "sessions, reviews and card states",
+        (
+            """
+            CREATE TABLE sessions (
+                id INTEGER PRIMARY KEY,
+                started_at TEXT NOT NULL,
+                ended_at TEXT,
+                mode TEXT NOT NULL CHECK (mode IN ('study', 'drill')),
+                deck_ids TEXT NOT NULL  -- a JSON list of deck ids
+            )
+            """,
+            """
+            CREATE TABLE reviews (
+                id INTEGER PRIMARY KEY,
+                session_id INTEGER REFERENCES sessions(id),
+                reviewed_at TEXT NOT NULL,
+                card_id TEXT NOT NULL,  -- the full id, deck-id/card-id
+                deck_id TEXT NOT NULL,
+                seed INTEGER,
+                answer TEXT NOT NULL,
+                correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+                score REAL NOT NULL,
+                mistake TEXT,
+                rating INTEGER CHECK (rating BETWEEN 1 AND 4),
+                duration_ms INTEGER NOT NULL,
+                verdict_json TEXT,
+                mode TEXT NOT NULL CHECK (mode IN ('study', 'drill'))
+            )
+            """,
+            "CREATE INDEX reviews_by_card ON reviews (card_id, reviewed_at)",
+            "CREATE INDEX reviews_by_time ON reviews (reviewed_at)",
+            """
+            CREATE TABLE card_states (
+                card_id TEXT PRIMARY KEY,
+                fsrs_json TEXT NOT NULL,  -- fsrs.Card.to_dict() as JSON
+                due TEXT NOT NULL,
+                last_review TEXT,
+                reps INTEGER NOT NULL DEFAULT 0,
+                lapses INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            "CREATE INDEX card_states_by_due ON card_states (due)",
+        ),
+    ),
+)
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+
+# -- records -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One recorded answer."""
+
+    id: int
+    session_id: int | None
+    reviewed_at: datetime
+    card_id: str
+    deck_id: str
+    seed: int | None
+    answer: str
+    correct: bool
+    score: float
+    mistake: str | None
+    rating: int | None
+    duration_ms: int
+    verdict_json: str | None
+    mode: str
+
+    def verdict(self) -> Verdict | None:
+        """The verdict as it was given (None for a flash card, which is self-rated)."""
+        if self.verdict_json is None:
+            return None
+        return _verdict_from_dict(json.loads(self.verdict_json))
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: int
+    started_at: datetime
+    ended_at: datetime | None
+    mode: str
+    deck_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    """A card's stored scheduling state, with counters fsrs itself does not keep."""
+
+    card_id: str
+    card: fsrs.Card
+    due: datetime
+    last_review: datetime | None
+    reps: int
+    lapses: int
+
+
+# -- time --------------------------------------------------------------------------------
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_utc(moment: datetime | None) -> datetime:
+    """`moment` (default: now) in UTC; naive datetimes are refused, since their zone is a guess."""
+    if moment is None:
+        return utc_now()
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"expected a timezone-aware datetime, got {moment!r}")
+    return moment.astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    # One fixed width (microseconds, +00:00) so that comparing text compares times.
+    return to_utc(moment).isoformat(timespec="microseconds")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def day_start(now: datetime | None = None, hour: int = DAY_START_HOUR, tz: tzinfo | None = None) -> datetime:
+    """When the study day containing `now` began: the last `hour`:00 in local time `tz`, in UTC.
+
+    `tz` None means the system's local zone; pass a `zoneinfo.ZoneInfo` to pin it (tests,
+    or a user who travels).
+    """
+    moment = to_utc(now)
+    local = moment.astimezone(tz) if tz is not None else moment.astimezone()
+    start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if local < start:
+        start -= timedelta(days=1)
+    return start.astimezone(UTC)
+
+
+def deck_of(card_id: str) -> str:
+    """The deck id of a full card id (`deck-id/card-id`)."""
+    deck_id, slash, rest = card_id.partition("/")
+    if not slash or not deck_id or not rest:
+        raise ValueError(f"expected a full card id 'deck-id/card-id', got {card_id!r}")
+    return deck_id
+
+
+def _check_rating(rating: int) -> int:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 4:
+        raise ValueError(f"a rating is 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy), got {rating!r}")
+    return int(rating)
+
+
+# -- the store ---------------------------------------------------------------------------
+
+
+class ReviewStore:
+    """The review log in one SQLite file. Open with `ReviewStore.open(path)`; use as a context manager.
+
+    Safe to share between threads (one lock serialises access) and between processes
+    (WAL, with a busy timeout).
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, local_tz: tzinfo | None = None) -> None:
+        self._db = connection
+        self._lock = threading.RLock()
+        self.path = path
+        self.local_tz = local_tz
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: Path,
+        *,
+        local_tz: tzinfo | None = None,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> ReviewStore:
+        """Open (or create) the log at `path`, checking it and bringing its schema up to date.
+
+        `local_tz` is the zone that decides where a study day starts (default: the
+        system's). Raises StoreError when the file cannot be used; a file that is damaged
+        or from a newer quizapp is left byte for byte as it was.
+        """
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreError(
+                f"cannot create the folder for the review log {path}: {error.strerror or error}"
+            ) from error
+        try:
+            connection = sqlite3.connect(
+                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open the review log {path}: {error}") from error
+        try:
+            _check_and_configure(connection, path, migrations)
+        except BaseException:
+            connection.close()
+            raise
+        return cls(connection, path, local_tz)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._one("PRAGMA user_version")[0])
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def start_session(self, mode: Mode, deck_ids: Sequence[str], now: datetime | None = None) -> int:
+        """Record the start of a session; returns its id, for `record_review` and `end_session`."""
+        if mode not in MODES:
+            raise ValueError(f"mode is 'study' or 'drill', got {mode!r}")
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT INTO sessions (started_at, mode, deck_ids) VALUES (?, ?, ?)",
+                (_stamp(to_utc(now)), mode, json.dumps(list(deck_ids))),
+            )
+            return _rowid(cursor)
+
+    def end_session(self, session_id: int, now: datetime | None = None) -> None:
+        with self._write() as db:
+            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (_stamp(to_utc(now)), session_id))
+
+    def sessions(self) -> list[SessionRow]:
+        """Every session, oldest first."""
+        rows = self._all("SELECT id, started_at, ended_at, mode, deck_ids FROM sessions ORDER BY id")
+        return [
+            SessionRow(
+                id=row[0],
+                started_at=_parse(row[1]),
+                ended_at=_parse(row[2]) if row[2] is not None else None,
+                mode=row[3],
+                deck_ids=tuple(json.loads(row[4])),
+            )
+            for row in rows
+        ]
+
+    # -- reviews -------------------------------------------------------------------------
+
+    def record_review(
+        self,
+        session_id: int | None,
+        card_id: str,
+        seed: int | None,
+        answer: str,
+        verdict: Verdict | None,
+        rating: int | None,
+        duration_ms: int,
+        mode: Mode = "study",
+        now: datetime | None = None,
+    ) -> int:
+        """Record one answer, committed before this returns; returns the review's id.
+
+        For a checked card pass its `verdict` (correctness, score and mistake come from
+        it) and the rating to schedule with. For a flash card `verdict` is None and
+        `rating` is the self-rating: Good or Easy (>= 3) counts as right.
+        """
+        deck_id = deck_of(card_id)
+        if rating is not None:
+            _check_rating(rating)
+        if duration_ms < 0:
+            raise ValueError(f"duration_ms must be >= 0, got {duration_ms}")
+        if mode not in MODES:
+            raise ValueError(f"mode is 'study' or 'drill', got {mode!r}")
+        if verdict is not None:
+            correct, score, mistake = verdict.correct, float(verdict.score), verdict.mistake
+            verdict_json: str | None = json.dumps(verdict.to_json(), ensure_ascii=False)
+        elif rating is not None:
+            correct, score, mistake, verdict_json = rating >= 3, 1.0 if rating >= 3 else 0.0, None, None
+        else:
+            raise ValueError("a review needs a verdict or, for a flash card, a rating")
+        with self._write() as db:
+            cursor = db.execute(
+                """
+                INSERT INTO reviews (session_id, reviewed_at, card_id, deck_id, seed, answer, correct,
+                                     score, mistake, rating, duration_ms, verdict_json, mode)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    session_id,
+                    _stamp(to_utc(now)),
+                    card_id,
+                    deck_id,
+                    seed,
+                    answer,
+                    int(correct),
+                    score,
+                    mistake,
+                    rating,
+                    int(duration_ms),
+                    verdict_json,
+                    mode,
+                ),
+            )
+            return _rowid(cursor)
+
+    def set_rating(self, review_id: int, rating: int) -> None:
+        """Change a review's rating (the learner overrode the suggestion before moving on).
+
+        On a flash card the rating is the answer, so its correctness follows it.
+        """
+        _check_rating(rating)
+        with self._write() as db:
+            cursor = db.execute(
+                """
+                UPDATE reviews SET rating = ?,
+                    correct = CASE WHEN verdict_json IS NULL THEN ? ELSE correct END,
+                    score = CASE WHEN verdict_json IS NULL THEN ? ELSE score END
+                WHERE id = ?
+                """,
+                (rating, int(rating >= 3), 1.0 if rating >= 3 else 0.0, review_id),
+            )
+            if cursor.rowcount == 0:
+                raise KeyError(f"no review {review_id}")
+
+    def reviews(self, card_id: str | None = None, since: datetime | None = None) -> list[ReviewRow]:
+        """Recorded answers, oldest first: all, one card's, and/or those at or after `since`."""
+        clauses, params = [], []
+        if card_id is not None:
+            clauses.append("card_id = ?")
+            params.append(card_id)
+        if since is not None:
+            clauses.append("reviewed_at >= ?")
+            params.append(_stamp(to_utc(since)))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._all(
+            f"""
+            SELECT id, session_id, reviewed_at, card_id, deck_id, seed, answer, correct, score,
+                   mistake, rating, duration_ms, verdict_json, mode
+            FROM reviews {where} ORDER BY reviewed_at, id
+            """,  # only fixed clauses are interpolated; values are parameters
+            params,
+        )
+        return [
+            ReviewRow(
+                id=row[0],
+                session_id=row[1],
+                reviewed_at=_parse(row[2]),
+                card_id=row[3],
+                deck_id=row[4],
+                seed=row[5],
+                answer=row[6],
+                correct=bool(row[7]),
+                score=float(row[8]),
+                mistake=row[9],
+                rating=row[10],
+                duration_ms=row[11],
+                verdict_json=row[12],
+                mode=row[13],
+            )
+            for row in rows
+        ]
+
+    def review_count_today(
+        self,
+        deck_ids: Iterable[str] | None = None,
+        now: datetime | None = None,
+        day_start_hour: int = DAY_START_HOUR,
+        mode: Mode | None = None,
+    ) -> int:
+        """How many answers were recorded since the study day began (all decks, or these)."""
+        start = day_start(now, day_start_hour, self.local_tz)
+        where, params = _deck_filter(deck_ids)
+        if mode is not None:
+            where += " AND mode = ?"
+            params.append(mode)
+        row = self._one(
+            f"SELECT COUNT(*) FROM reviews WHERE reviewed_at >= ? {where}",
+            [_stamp(start), *params],
+        )
+        return int(row[0])
+
+    def new_cards_introduced_today(
+        self,
+        deck_ids: Iterable[str] | None = None,
+        now: datetime | None = None,
+        day_start_hour: int = DAY_START_HOUR,
+    ) -> int:
+        """How many cards were studied for the first time ever since the study day began.
+
+        This is what the daily new-card limit counts, so a limit of 20 means 20 a day
+        however many sessions the day has. Drills do not introduce cards.
+        """
+        start = day_start(now, day_start_hour, self.local_tz)
+        where, params = _deck_filter(deck_ids)
+        row = self._one(
+            f"""
+            SELECT COUNT(*) FROM (
+                SELECT card_id FROM reviews WHERE mode = 'study' {where}
+                GROUP BY card_id HAVING MIN(reviewed_at) >= ?
+            )
+            """,
+            [*params, _stamp(start)],
+        )
+        return int(row[0])
+
+    # -- card states ---------------------------------------------------------------------
+
+    def card_state(self, card_id: str) -> fsrs.Card | None:
+        """The card's fsrs state, or None for a card never studied."""
+        record = self.card_record(card_id)
+        return record.card if record is not None else None
+
+    def card_record(self, card_id: str) -> CardRecord | None:
+        row = self._one_or_none(
+            "SELECT card_id, fsrs_json, due, last_review, reps, lapses FROM card_states WHERE card_id = ?",
+            (card_id,),
+        )
+        return _card_record(row) if row is not None else None
+
+    def card_records(self, card_ids: Iterable[str] | None = None) -> dict[str, CardRecord]:
+        """Stored states by card id: all of them, or those of `card_ids` that have one."""
+        rows = self._all("SELECT card_id, fsrs_json, due, last_review, reps, lapses FROM card_states")
+        records = {row[0]: _card_record(row) for row in rows}
+        if card_ids is None:
+            return records
+        return {card_id: records[card_id] for card_id in card_ids if card_id in records}
+
+    def save_card_state(
+        self, card_id: str, card: fsrs.Card, *, reps: int | None = None, lapses: int | None = None
+    ) -> None:
+        """Store the card's fsrs state (replacing any earlier one).
+
+        `reps` and `lapses` are kept as they were when not given (0 for a new card);
+        `StudyScheduler.review` maintains them.
+        """
+        deck_of(card_id)
+        last = _stamp(card.last_review) if card.last_review is not None else None
+        with self._write() as db:
+            db.execute(
+                """
+                INSERT INTO card_states (card_id, fsrs_json, due, last_review, reps, lapses)
+                VALUES (?, ?, ?, ?, COALESCE(?, 0), COALESCE(?, 0))
+                ON CONFLICT (card_id) DO UPDATE SET
+                    fsrs_json = excluded.fsrs_json,
+                    due = excluded.due,
+                    last_review = excluded.last_review,
+                    reps = COALESCE(?, card_states.reps),
+                    lapses = COALESCE(?, card_states.lapses)
+                """,
+                (card_id, json.dumps(card.to_dict()), _stamp(card.due), last, reps, lapses, reps, lapses),
+            )
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # Autocommit: each statement is its own transaction, durable when execute returns.
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.DatabaseError as error:
+                if isinstance(error, sqlite3.IntegrityError):
+                    raise ValueError(str(error)) from error
+                raise StoreError(f"could not write to the review log {self.path}: {error}") from error
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as error:
+                raise StoreError(f"could not read the review log {self.path}: {error}") from error
+
+    def _one_or_none(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._all(sql, params)
+        return rows[0] if rows else None
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._one_or_none(sql, params)
+        assert row is not None
+        return row
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _check_and_configure(db: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> None:
+    """Refuse a damaged or newer file before anything writes to it, then configure and migrate."""
+    untouched = "it was left untouched"
+    try:
+        # Reads only: the first read of a file that is not a database fails here.
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+    except sqlite3.OperationalError as error:
+        raise StoreError(f"cannot open the review log {path}: {error}") from error
+    except sqlite3.DatabaseError as error:
+        raise StoreError(
+            f"{path} is not a usable quizapp review log ({error}); {untouched}. "
+            "Move it aside (or restore a backup) and quizapp will start a new one."
+        ) from error
+    if problems != ["ok"]:
+        detail = "; ".join(str(p) for p in problems[:3])
+        raise StoreError(
+            f"the review log {path} is damaged (quick_check: {detail}); {untouched}. "
+            "Move it aside (or restore a backup) and quizapp will start a new one."
+        )
+    if version > len(migrations):
+        raise StoreError(
+            f"the review log {path} was created by a newer version of quizapp (schema {version}, "
+            f"this one knows up to {len(migrations)}); {untouched}. Upgrade quizapp to use it."
+        )
+    if version == 0 and db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+        raise StoreError(
+            f"{path} is a SQLite database but not a quizapp review log (it has tables and no "
+            f"schema version); {untouched}."
+        )
+    try:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        db.execute("PRAGMA foreign_keys = ON")
+        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"cannot switch the review log {path} to WAL mode (it is in {mode} mode)")
+        # NORMAL in WAL mode: a commit survives the process being killed (not a power cut).
+        db.execute("PRAGMA synchronous = NORMAL")
+        _migrate(db, version, migrations)
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"cannot set up the review log {path}: {error}") from error
+
+
+def _migrate(db: sqlite3.Connection, version: int, migrations: Sequence[Migration]) -> None:
+    """Apply the steps after `version`, each atomically with its `user_version` bump."""
+    for number, migration in enumerate(migrations[version:], start=version + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            current = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if current >= number:
+                db.execute("COMMIT")
+                continue
+            for statement in migration.statements:
+                db.execute(statement)
+            db.execute(f"PRAGMA user_version = {number}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+def _deck_filter(deck_ids: Iterable[str] | None) -> tuple[str, list[Any]]:
+    if deck_ids is None:
+        return "", []
+    ids = sorted(set(deck_ids))
+    if not ids:
+        return "AND 0", []
+    return f"AND deck_id IN ({', '.join('?' for _ in ids)})", list(ids)
+
+
+def _card_record(row: Any) -> CardRecord:
+    return CardRecord(
+        card_id=row[0],
+        card=fsrs.Card.from_dict(json.loads(row[1])),
+        due=_parse(row[2]),
+        last_review=_parse(row[3]) if row[3] is not None else None,
+        reps=int(row[4]),
+        lapses=int(row[5]),
+    )
+
+
+def _rowid(cursor: sqlite3.Cursor) -> int:
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _verdict_from_dict(data: dict[str, Any]) -> Verdict:
+    parts = tuple(_verdict_from_dict(part) for part in data.get("parts", ()))
+    fields = {k: v for k, v in data.items() if k in Verdict.__dataclass_fields__ and k != "parts"}
+    return Verdict(**fields, parts=parts)

@@ -76,7 +76,7 @@ def _xavier(h: Sizes) -> dict[str, float]:
 
     ((_, bound),) = sampled_with(lambda: init.xavier_uniform_(weight(h), gain=h["gain"]))
     ((_, std),) = sampled_with(lambda: init.xavier_normal_(weight(h), gain=h["gain"]))
-    return {"bound": bound, "std": std}
+    return {"uniform_bound": bound, "normal_std": std}
 
 
 def _kaiming(h: Sizes) -> dict[str, float]:
@@ -84,7 +84,10 @@ def _kaiming(h: Sizes) -> dict[str, float]:
 
     out = {}
     for mode, suffix in (("fan_in", ""), ("fan_out", "_fan_out")):
-        for init_fn, output in ((init.kaiming_uniform_, "bound"), (init.kaiming_normal_, "std")):
+        for init_fn, output in (
+            (init.kaiming_uniform_, "uniform_bound"),
+            (init.kaiming_normal_, "normal_std"),
+        ):
             ((_, out[f"{output}{suffix}"]),) = sampled_with(
                 partial(init_fn, weight(h), a=h["a"], mode=mode)  # type: ignore[arg-type]
             )
@@ -99,7 +102,7 @@ def _lecun(h: Sizes) -> dict[str, float]:
     ((_, bound),) = sampled_with(
         lambda: init.kaiming_uniform_(weight(shape), nonlinearity="linear")
     )
-    return {"std": std, "bound": bound}
+    return {"normal_std": std, "uniform_bound": bound}
 
 
 def _linear_default(h: Sizes) -> dict[str, float]:
@@ -207,16 +210,16 @@ REFERENCES = (
         "torch.nn.init.xavier_uniform_, torch.nn.init.xavier_normal_",
         (FAN_IN, FAN_OUT, Param("gain", (), 1.0, "scale, e.g. calculate_gain(...)")),
         (
-            Output("bound", (), "xavier_uniform_ samples U(−bound, bound)"),
-            Output("std", (), "xavier_normal_ samples N(0, std²)"),
+            Output("uniform_bound", (), "xavier_uniform_ samples U(−bound, bound)"),
+            Output("normal_std", (), "xavier_normal_ samples N(0, std²)"),
         ),
         _xavier,
         (
-            Mistake("lecun-variance", "std", "gain / sqrt(fan_in)",
+            Mistake("lecun-variance", "normal_std", "gain / sqrt(fan_in)",
                     "Used variance 1/n (that is LeCun); Xavier's is 2/(fan_in + fan_out)."),
-            Mistake("no-factor-2", "std", "gain * sqrt(1 / (fan_in + fan_out))",
+            Mistake("no-factor-2", "normal_std", "gain * sqrt(1 / (fan_in + fan_out))",
                     "Dropped the 2: Xavier's variance is 2/(fan_in + fan_out)."),
-            Mistake("std-as-bound", "bound", "std",
+            Mistake("std-as-bound", "uniform_bound", "normal_std",
                     "Used the std as the uniform bound; U(−b, b) has std b/√3, so b = √3·std."),
         ),
     ),
@@ -226,18 +229,18 @@ REFERENCES = (
         "torch.nn.init.kaiming_uniform_, torch.nn.init.kaiming_normal_",
         (FAN_IN, FAN_OUT, Param("a", (), 0.0, "negative slope of the rectifier after the layer")),
         (
-            Output("std", (), "kaiming_normal_ std, mode='fan_in' (the default)"),
-            Output("bound", (), "kaiming_uniform_ bound, mode='fan_in'"),
-            Output("std_fan_out", (), "kaiming_normal_ std, mode='fan_out'"),
-            Output("bound_fan_out", (), "kaiming_uniform_ bound, mode='fan_out'"),
+            Output("normal_std", (), "kaiming_normal_ std, mode='fan_in' (the default)"),
+            Output("uniform_bound", (), "kaiming_uniform_ bound, mode='fan_in'"),
+            Output("normal_std_fan_out", (), "kaiming_normal_ std, mode='fan_out'"),
+            Output("uniform_bound_fan_out", (), "kaiming_uniform_ bound, mode='fan_out'"),
         ),
         _kaiming,
         (
-            Mistake("fan-out", "std", "sqrt(2 / (1 + a ^ 2)) / sqrt(fan_out)",
+            Mistake("fan-out", "normal_std", "sqrt(2 / (1 + a ^ 2)) / sqrt(fan_out)",
                     "Used the output dimension; torch's default mode is 'fan_in' (size(1))."),
-            Mistake("no-factor-2", "std", "1 / sqrt(fan_in)",
+            Mistake("no-factor-2", "normal_std", "1 / sqrt(fan_in)",
                     "Left out the ReLU gain √2 (that is LeCun); He's variance is 2/fan_in."),
-            Mistake("std-as-bound", "bound", "std",
+            Mistake("std-as-bound", "uniform_bound", "normal_std",
                     "Used the std as the uniform bound; the bound is √3·std = sqrt(6/fan_in)."),
         ),
     ),
@@ -247,12 +250,12 @@ REFERENCES = (
         "torch.nn.init.kaiming_normal_/kaiming_uniform_(nonlinearity='linear')",
         (FAN_IN,),
         (
-            Output("std", (), "normal std 1/sqrt(fan_in)"),
-            Output("bound", (), "uniform bound sqrt(3/fan_in)"),
+            Output("normal_std", (), "normal std 1/sqrt(fan_in)"),
+            Output("uniform_bound", (), "uniform bound sqrt(3/fan_in)"),
         ),
         _lecun,
         (
-            Mistake("he-factor", "std", "sqrt(2 / fan_in)",
+            Mistake("he-factor", "normal_std", "sqrt(2 / fan_in)",
                     "Included ReLU's factor 2 (that is He); LeCun's variance is 1/fan_in."),
         ),
     ),

@@ -107,9 +107,9 @@ def _one_cycle_lr(optimizer: torch.optim.Optimizer, h: dict[str, float]) -> Any:
 
 
 T = Param("t", (), None, "the number of scheduler.step() calls so far (0: the initial lr)")
-LR = Param("lr", (), None, "the optimizer's initial lr (there is no torch default)")
+LR = Param("base_lr", (), None, "the optimizer's initial lr (there is no torch default)")
 LR_OUT = Output("lr", (), "the learning rate after t steps")
-COSINE = "eta_min + 0.5 * (lr - eta_min) * (1 + cos(pi * t / T_max))"
+COSINE = "eta_min + 0.5 * (base_lr - eta_min) * (1 + cos(pi * t / T_max))"
 
 
 def _reference(
@@ -122,7 +122,7 @@ def _reference(
     outputs: tuple[Output, ...] = (LR_OUT,),
 ) -> Reference:
     hyper = [p.name for p in params]
-    start_lr = "max_lr" if "max_lr" in hyper else "lr"
+    start_lr = "max_lr" if "max_lr" in hyper else "base_lr"
     return Reference(
         name=name,
         summary=summary,
@@ -138,30 +138,30 @@ def _reference(
 REFERENCES = (
     _reference(
         "step_lr",
-        "lr·gamma^⌊t/step_size⌋: decay by gamma every step_size steps.",
+        "base_lr·gamma^⌊t/step_size⌋: decay by gamma every step_size steps.",
         "StepLR",
         (LR, Param("step_size", (), None, "steps between decays"), Param("gamma", (), 0.1, "")),
         _step_lr,
         (
-            Mistake("continuous-decay", "lr", "lr * gamma ^ (t / step_size)",
+            Mistake("continuous-decay", "lr", "base_lr * gamma ^ (t / step_size)",
                     "Decayed continuously; StepLR keeps lr constant for step_size steps, "
                     "then multiplies it by gamma."),
         ),
     ),
     _reference(
         "exponential_lr",
-        "lr·gamma^t.",
+        "base_lr·gamma^t.",
         "ExponentialLR",
         (LR, Param("gamma", (), None, "decay per step")),
         _exponential_lr,
         (
-            Mistake("off-by-one", "lr", "lr * gamma ^ (t + 1)",
+            Mistake("off-by-one", "lr", "base_lr * gamma ^ (t + 1)",
                     "Decayed once too often; after t steps the lr is lr·γ^t (t = 0: lr)."),
         ),
     ),
     _reference(
         "cosine_annealing_lr",
-        "eta_min + ½(lr − eta_min)(1 + cos(πt/T_max)); not clamped after T_max (it rises "
+        "eta_min + ½(base_lr − eta_min)(1 + cos(πt/T_max)); not clamped after T_max (it rises "
         "again, period 2·T_max).",
         "CosineAnnealingLR",
         (LR, Param("T_max", (), None, "half period, in steps"), Param("eta_min", (), 0.0, "")),
@@ -170,13 +170,13 @@ REFERENCES = (
             Mistake("clamped-after-T_max", "lr", f"where(t > T_max, eta_min, {COSINE})",
                     "Held eta_min after T_max; CosineAnnealingLR keeps following the cosine "
                     "and climbs back to lr at 2·T_max."),
-            Mistake("missing-half", "lr", "eta_min + (lr - eta_min) * (1 + cos(pi * t / T_max))",
+            Mistake("missing-half", "lr", "eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max))",
                     "Forgot the ½: the cosine term is ½(lr − η_min)(1 + cos(πt/T))."),
         ),
     ),
     _reference(
         "linear_lr",
-        "lr·[s + (e − s)·min(t, total_iters)/total_iters]: a linear warm-up (or decay).",
+        "base_lr·[s + (e − s)·min(t, total_iters)/total_iters]: a linear warm-up (or decay).",
         "LinearLR",
         (
             LR,
@@ -189,7 +189,7 @@ REFERENCES = (
             Mistake(
                 "warmup-from-zero",
                 "lr",
-                "lr * min(t, total_iters) / total_iters",
+                "base_lr * min(t, total_iters) / total_iters",
                 "Started the warm-up at 0; LinearLR starts at start_factor·lr (1/3 by default, "
                 "and it must be > 0).",
             ),

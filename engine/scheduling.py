@@ -1,0 +1,167 @@
+"""When to see each card again: FSRS (the `fsrs` package) over the review log.
+
+A study session goes:
+
+1. `StudyScheduler.queue(card_ids)`: the cards to study now, due ones first.
+2. For each card: check the answer, `rating_from_verdict(...)` suggests a rating, and
+   `ReviewStore.record_review(...)` commits the answer at once.
+3. The learner may override the rating (`ReviewStore.set_rating`); when they move on,
+   `StudyScheduler.review(card_id, rating)` advances the card's state and saves it.
+
+A card's identity is its full id (`deck-id/card-id`), never its text: editing a card
+keeps its history. fsrs's own integer card id is derived from the full id, so it is
+stable too, but nothing depends on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+import fsrs
+
+from engine.cards import CardKind
+from engine.checking import Verdict
+from engine.storage import ReviewStore, deck_of, to_utc
+
+AGAIN: Final = int(fsrs.Rating.Again)
+HARD: Final = int(fsrs.Rating.Hard)
+GOOD: Final = int(fsrs.Rating.Good)
+EASY: Final = int(fsrs.Rating.Easy)
+
+DEFAULT_EXPECTED_MS: Final = 20_000
+"""How long a right answer is expected to take, when the card's kind does not say."""
+EXPECTED_MS: Final[dict[CardKind, int]] = {"numeric": 30_000, "steps": 30_000}
+"""Cards that need arithmetic by hand are given longer."""
+DEFAULT_NEW_LIMIT: Final = 20
+
+
+def expected_ms(kind: CardKind) -> int:
+    """The time a right answer to a card of this kind is expected to take: 30 s to compute, 20 s otherwise."""
+    return EXPECTED_MS.get(kind, DEFAULT_EXPECTED_MS)
+
+
+def rating_from_verdict(verdict: Verdict, duration_ms: int, expected_ms: int = DEFAULT_EXPECTED_MS) -> int:
+    """The rating an answer earns, as fsrs counts it (1 Again, 2 Hard, 3 Good, 4 Easy).
+
+    The rule, so that a learner can predict it:
+
+    - wrong, with nothing right: Again;
+    - partly right (a steps card with some parts right, 0 < score < 1): Hard;
+    - right but slow (more than 2x `expected_ms`): Hard: the answer was recalled with effort;
+    - right and fast (under 1/3 of `expected_ms`): Easy;
+    - right otherwise: Good.
+
+    `expected_ms` is `expected_ms(card.kind)`: 30 s for numeric and steps cards, 20 s
+    for the others. The learner can always override the suggestion.
+    """
+    if not verdict.correct:
+        return HARD if 0.0 < verdict.score < 1.0 else AGAIN
+    if duration_ms > 2 * expected_ms:
+        return HARD
+    if duration_ms * 3 < expected_ms:
+        return EASY
+    return GOOD
+
+
+@dataclass(frozen=True)
+class StudyQueue:
+    """The cards to study now, in order: `due` (earliest due first), then `new` (deck order)."""
+
+    due: tuple[str, ...]
+    new: tuple[str, ...]
+    new_left_today: int  # how many more new cards the daily limit allows after these
+
+    @property
+    def cards(self) -> tuple[str, ...]:
+        return self.due + self.new
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.cards)
+
+    def __len__(self) -> int:
+        return len(self.due) + len(self.new)
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    """What the home screen shows for a deck: due now, new available today, cards in all."""
+
+    due: int
+    new: int
+    total: int
+
+
+def fsrs_card_id(card_id: str) -> int:
+    """A stable positive integer for fsrs's `Card.card_id`, derived from the full card id."""
+    return int.from_bytes(hashlib.blake2b(card_id.encode(), digest_size=6).digest(), "big")
+
+
+class StudyScheduler:
+    """Queues and reschedules cards with FSRS, keeping their states in a `ReviewStore`.
+
+    `scheduler` defaults to fsrs's with default parameters and fuzzing off (`fuzz=False`),
+    so the same answers give the same due dates (reproducible, testable). Fuzzing spreads
+    out cards learned together; pass `fuzz=True` or your own `fsrs.Scheduler` for it.
+    """
+
+    def __init__(
+        self, store: ReviewStore, scheduler: fsrs.Scheduler | None = None, *, fuzz: bool = False
+    ) -> None:
+        self.store = store
+        self.scheduler = scheduler if scheduler is not None else fsrs.Scheduler(enable_fuzzing=fuzz)
+
+    def queue(
+        self,
+        card_ids: Sequence[str],
+        now: datetime | None = None,
+        new_limit: int = DEFAULT_NEW_LIMIT,
+        learn_ahead: timedelta = timedelta(0),
+    ) -> StudyQueue:
+        """The cards among `card_ids` to study now.
+
+        Due cards (a state with due <= now + `learn_ahead`) come first, earliest due first;
+        then cards never studied, in the order given, up to `new_limit` a day: the cards
+        of these decks already introduced today (since 04:00 local) count against it.
+        Call it per deck for a per-deck limit, or with several decks' cards for a shared one.
+        """
+        moment = to_utc(now)
+        records = self.store.card_records(card_ids)
+        horizon = moment + learn_ahead
+        order = {card_id: index for index, card_id in enumerate(card_ids)}
+        due = sorted(
+            (card_id for card_id, record in records.items() if record.due <= horizon),
+            key=lambda card_id: (records[card_id].due, order[card_id]),
+        )
+        unseen = [card_id for card_id in dict.fromkeys(card_ids) if card_id not in records]
+        deck_ids = {deck_of(card_id) for card_id in card_ids}
+        introduced = self.store.new_cards_introduced_today(deck_ids, now=moment) if deck_ids else 0
+        allowed = max(0, new_limit - introduced)
+        new = unseen[:allowed]
+        return StudyQueue(tuple(due), tuple(new), allowed - len(new))
+
+    def counts(
+        self, card_ids: Sequence[str], now: datetime | None = None, new_limit: int = DEFAULT_NEW_LIMIT
+    ) -> DeckCounts:
+        """Due now, new still allowed today, and the total, for these cards (one deck's, say)."""
+        queue = self.queue(card_ids, now, new_limit)
+        return DeckCounts(due=len(queue.due), new=len(queue.new), total=len(set(card_ids)))
+
+    def review(
+        self, card_id: str, rating: int, now: datetime | None = None, duration_ms: int | None = None
+    ) -> fsrs.Card:
+        """Apply a rating to the card's state (a new one for a card never studied), save it, return it."""
+        moment = to_utc(now)
+        record = self.store.card_record(card_id)
+        if record is not None:
+            card, reps, lapses = record.card, record.reps, record.lapses
+        else:
+            card, reps, lapses = fsrs.Card(card_id=fsrs_card_id(card_id), due=moment), 0, 0
+        grade = fsrs.Rating(rating)
+        updated, _log = self.scheduler.review_card(card, grade, moment, duration_ms)
+        lapsed = card.state == fsrs.State.Review and grade == fsrs.Rating.Again
+        self.store.save_card_state(card_id, updated, reps=reps + 1, lapses=lapses + int(lapsed))
+        return updated

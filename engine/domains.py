@@ -26,12 +26,14 @@ class DomainError(EngineError):
 
 @dataclass(frozen=True)
 class Domain:
-    """An interval of the reals (ends excluded unless `closed`), possibly integers only."""
+    """An interval of the reals (each end excluded unless `closed` says so), possibly
+    integers only."""
 
     low: float = -math.inf
     high: float = math.inf
     integer: bool = False
     text: str = "real"
+    closed: tuple[bool, bool] = (False, False)
 
     def sympy_assumptions(self) -> dict[str, bool]:
         """Facts sympy may use: positivity and integrality."""
@@ -47,11 +49,8 @@ class Domain:
     def sample(self, rng: np.random.Generator, count: int) -> npt.NDArray[np.float64]:
         """`count` points inside the domain, spread over several scales."""
         if self.integer:
-            low = max(self.low, -10.0)
-            high = min(self.high, 10.0)
-            if self.low == 0 and self.text.startswith("positive"):
-                low = 1.0
-            return rng.integers(math.ceil(low), math.floor(high) + 1, size=count).astype(np.float64)
+            first, last = self.integer_range()
+            return rng.integers(first, last + 1, size=count).astype(np.float64)
         if math.isfinite(self.low) and math.isfinite(self.high):
             width = self.high - self.low
             return self.low + width * rng.uniform(0.001, 0.999, size=count)
@@ -61,6 +60,41 @@ class Domain:
             return start + direction * _magnitudes(rng, count)
         signs = rng.choice([-1.0, 1.0], size=count)
         return signs * _magnitudes(rng, count)
+
+    def integer_range(self) -> tuple[int, int]:
+        """The integers an integer domain is sampled from: all of them when both ends are
+        finite, else ten from the finite end (1 to 10 for `positive integer`), else −10 to 10.
+
+        Raises `DomainError` when no integer lies in the domain or an end is too large.
+        """
+        ends = [end for end in (self.low, self.high) if math.isfinite(end)]
+        if any(abs(end) > _MAX_INTEGER for end in ends):
+            raise DomainError(f"the ends of integer domain {self.text!r} must lie within ±{_MAX_INTEGER:.0e}")
+        first = _first_integer(self.low, self.closed[0]) if math.isfinite(self.low) else None
+        last = _last_integer(self.high, self.closed[1]) if math.isfinite(self.high) else None
+        if first is None and last is None:
+            first, last = -10, 10
+        elif last is None:
+            assert first is not None
+            last = first + 9
+        elif first is None:
+            first = last - 9
+        if first > last:
+            raise DomainError(f"no integer lies in {self.text!r}")
+        return first, last
+
+
+_MAX_INTEGER = 1e15
+
+
+def _first_integer(low: float, closed: bool) -> int:
+    """The least integer inside the domain's lower end."""
+    return math.ceil(low) if closed else math.floor(low) + 1
+
+
+def _last_integer(high: float, closed: bool) -> int:
+    """The greatest integer inside the domain's upper end."""
+    return math.floor(high) if closed else math.ceil(high) - 1
 
 
 def _magnitudes(rng: np.random.Generator, count: int) -> npt.NDArray[np.float64]:
@@ -108,7 +142,11 @@ def parse_domain(spec: object) -> Domain:
     low, high = _end(match.group(2)), _end(match.group(3))
     if not low < high:
         raise DomainError(f"empty interval {text!r}")
-    return Domain(low, high, integer=bool(match.group(5)), text=text)
+    closed = (match.group(1) == "[", match.group(4) == "]")
+    domain = Domain(low, high, integer=bool(match.group(5)), text=text, closed=closed)
+    if domain.integer:
+        domain.integer_range()  # raises DomainError if no integer can be drawn
+    return domain
 
 
 def _end(text: str) -> float:

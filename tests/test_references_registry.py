@@ -47,7 +47,7 @@ def test_input_errors_name_the_input() -> None:
         run_reference("adam_step", {"theta_prev": 1.0}, n=1)
     with pytest.raises(ReferenceInputError, match="did you mean 'beta1'"):
         run_reference("adam_step", {"theta_prev": 1.0, "grad": 1.0, "beta_1": 0.5}, n=1)
-    with pytest.raises(ReferenceInputError, match="'theta_prev'.*expected item shape"):
+    with pytest.raises(ReferenceInputError, match=r"'theta_prev'.*expected item shape"):
         run_reference("adam_step", {"theta_prev": [1.0, 2.0, 3.0], "grad": 1.0}, n=2)
     with pytest.raises(ReferenceInputError, match=r"'target'.*b = 2 \(as in 'logits'\)"):
         run_reference("cross_entropy", {"logits": np.zeros((2, 3)), "target": [0, 1, 2]}, n=1)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 import numpy as np
@@ -24,25 +23,10 @@ from engine.expr.numeric import Value, describe_shape, evaluate
 from engine.expr.parser import ParseOptions, parse, parse_with_variables
 from engine.expr.printer import to_unicode
 from engine.instance import Instance, format_number, format_value
+from engine.verdict import Verdict
 
 Array = npt.NDArray[np.float64]
 _STEP_SEPARATOR: Final = re.compile(r"[;\n]")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    correct: bool
-    interpreted: str | None
-    expected: str
-    feedback: str
-    mistake: str | None = None
-    error: str | None = None
-    score: float = 0.0
-    part: str | None = None  # the step this verdict is about, on a steps card
-    parts: tuple[Verdict, ...] = field(default_factory=tuple)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class CardUsageError(EngineError):
@@ -303,3 +287,25 @@ def _check_steps(card: Card, instance: Instance, answer: str) -> Verdict:
         score=right / len(parts),
         parts=parts,
     )
+
+
+def read_as(instance: Instance, text: str, step: Step | None = None) -> tuple[bool, str]:
+    """How `text` would be read as an answer to this card (or part): the live preview.
+
+    Returns (readable, message): "read as: σ(x)·(1 − σ(x))", or what is wrong with it.
+    """
+    card = instance.card
+    options = step.options if step is not None else card.options
+    try:
+        if options:
+            index = option_index(options, text)
+            return True, f"→ ({chr(ord('a') + index)}) {options[index]}"
+        if card.kind == "symbolic":
+            return True, "read as: " + to_unicode(parse_with_variables(text, card.variables))
+        node, value = read_numeric_answer(text)
+    except EngineError as error:
+        return False, f"⚠ {error.message}"
+    shown = to_unicode(node)
+    if not isinstance(node, Number | Neg):
+        shown += " = " + format_value(value.data)
+    return True, "read as: " + shown

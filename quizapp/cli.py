@@ -12,16 +12,17 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from engine.cards import Card
-from engine.catalog import Catalog, deck_files
-from engine.checking import CardUsageError, Verdict, check_answer, expected_answer_text
 from engine.errors import EngineError
-from engine.instance import draw_instance
-from engine.loader import add_missing_ids
-from engine.validation import DEFAULT_SAMPLES, validate
 from quizapp.paths import bundled_decks_dir
+
+if TYPE_CHECKING:  # the commands import what they use, so `quizapp` starts fast
+    from engine.cards import Card
+    from engine.catalog import Catalog
+    from engine.checking import Verdict
+
+DEFAULT_SAMPLES = 200  # engine.validation.DEFAULT_SAMPLES, without importing it at start-up
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -35,7 +36,16 @@ def build_parser() -> argparse.ArgumentParser:
         prog="quizapp",
         description="Study the mathematics of deep learning; answers are checked symbolically and against torch.",
     )
+    parser.add_argument(
+        "--data-dir", type=Path, metavar="DIR", help="where the review log lives (or $QUIZAPP_DATA_DIR)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    study = commands.add_parser("study", help="open the study app (the default command)")
+    study.add_argument(
+        "decks", nargs="*", metavar="DECK", help="deck ids or deck files/folders (default: all bundled)"
+    )
+    study.add_argument("--new-limit", type=int, default=20, help="new cards a day (default 20)")
 
     listing = commands.add_parser("list", help="list decks and their cards")
     listing.add_argument(
@@ -90,8 +100,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     match args.command:
-        case "list" | None:
-            return cmd_list(getattr(args, "paths", []) or [bundled_decks_dir()], sys.stdout)
+        case None:
+            return cmd_study([], args.data_dir, 20)
+        case "study":
+            if args.new_limit < 0:
+                raise UsageError("--new-limit must be 0 or more")
+            return cmd_study(args.decks, args.data_dir, args.new_limit)
+        case "list":
+            return cmd_list(args.paths or [bundled_decks_dir()], sys.stdout)
         case "show":
             return cmd_show(args.card, args.seed, args.reveal, sys.stdout)
         case "check":
@@ -118,7 +134,45 @@ def _print_problems(catalog: Catalog) -> None:
             print(problem, file=sys.stderr)
 
 
+def study_paths(decks: Sequence[str]) -> list[Path]:
+    """Deck files and folders for `study`: paths as given, deck ids looked up among the bundled decks."""
+    from engine.catalog import Catalog
+
+    if not decks:
+        return [bundled_decks_dir()]
+    paths: list[Path] = []
+    ids = [d for d in decks if not Path(d).exists()]
+    paths.extend(Path(d) for d in decks if Path(d).exists())
+    if ids:
+        bundled = {deck.id: deck.path for deck in Catalog.load([bundled_decks_dir()]).decks}
+        unknown = [d for d in ids if d not in bundled]
+        if unknown:
+            known = ", ".join(sorted(bundled))
+            raise UsageError(f"no deck or file {', '.join(map(repr, unknown))} (bundled decks: {known})")
+        paths.extend(bundled[d] for d in ids)
+    return paths
+
+
+def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int) -> int:
+    from engine.datadir import data_dir as resolve_data_dir
+    from engine.datadir import database_path
+    from engine.storage import ReviewStore, StoreError
+    from quizapp.app import QuizApp
+
+    paths = study_paths(decks)
+    try:
+        store = ReviewStore.open(database_path(resolve_data_dir(data_dir)))
+    except StoreError as error:
+        print(f"quizapp: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    with store:
+        QuizApp(paths, store, new_limit=new_limit).run()
+    return EXIT_OK
+
+
 def cmd_list(paths: Sequence[Path], out: TextIO) -> int:
+    from engine.catalog import Catalog
+
     _require_paths(paths)
     catalog = Catalog.load(paths)
     _print_problems(catalog)
@@ -135,6 +189,8 @@ def cmd_list(paths: Sequence[Path], out: TextIO) -> int:
 
 def _card(card_ref: str) -> Card:
     """The card a reference names; a path reference does not load the bundled decks."""
+    from engine.catalog import Catalog
+
     catalog = Catalog.load([bundled_decks_dir()]) if "#" not in card_ref else Catalog([])
     try:
         return catalog.find_card(card_ref)
@@ -143,6 +199,9 @@ def _card(card_ref: str) -> Card:
 
 
 def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
+    from engine.checking import expected_answer_text
+    from engine.instance import draw_instance
+
     card = _card(card_ref)
     instance = draw_instance(card, seed)
     print(f"{card.full_id}  ({card.kind}, seed {seed})", file=out)
@@ -166,6 +225,9 @@ def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
 
 
 def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO) -> int:
+    from engine.checking import CardUsageError, check_answer
+    from engine.instance import draw_instance
+
     card = _card(card_ref)
     instance = draw_instance(card, seed)
     try:
@@ -196,6 +258,10 @@ def _print_verdict(verdict: Verdict, out: TextIO, indent: str = "") -> None:
 
 
 def cmd_validate(paths: Sequence[Path], samples: int, seed: int, as_json: bool, fix_ids: bool) -> int:
+    from engine.catalog import deck_files
+    from engine.loader import add_missing_ids
+    from engine.validation import validate
+
     _require_paths(paths)
     if fix_ids:
         for path in deck_files(paths):

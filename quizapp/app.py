@@ -1,0 +1,115 @@
+"""The Textual app: a small shell that owns the decks, the review log and the screens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from quizapp.screens.home import DeckRow, HomeScreen
+
+if TYPE_CHECKING:
+    from engine.cards import Deck
+    from engine.scheduling import StudyScheduler
+    from engine.storage import ReviewStore
+
+
+class QuizApp(App[None]):
+    TITLE = "quizapp"
+    SUB_TITLE = "the mathematics of deep learning"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        deck_paths: list[Path],
+        store: ReviewStore,
+        *,
+        new_limit: int = 20,
+        scheduler: StudyScheduler | None = None,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`seed` makes the drawn instances reproducible and `clock` the timings (for tests)."""
+        super().__init__()
+        self.deck_paths = deck_paths
+        self.store = store
+        self.new_limit = new_limit
+        self.seed = seed
+        self.clock = clock
+        self._scheduler = scheduler
+
+    @property
+    def scheduler(self) -> StudyScheduler:
+        if self._scheduler is None:
+            from engine.scheduling import StudyScheduler
+
+            self._scheduler = StudyScheduler(self.store)
+        return self._scheduler
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Import the checking machinery (sympy, numpy) in the background, after the first frame."""
+
+        def load() -> None:
+            import engine.checking  # noqa: F401
+
+        self.run_worker(load, thread=True, group="warm-up")
+
+    def deck_row(self, deck: Deck) -> DeckRow:
+        counts = self.scheduler.counts([card.full_id for card in deck.cards], new_limit=self.new_limit)
+        return DeckRow(deck.id, deck.title, counts.due, counts.new, counts.total, deck.tags)
+
+    def start_session(self, deck_ids: Iterable[str]) -> None:
+        from engine.session import StudySession
+        from quizapp.screens.study import StudyScreen
+
+        home = self.screen
+        assert isinstance(home, HomeScreen)
+        wanted = set(deck_ids)
+        cards = [card for deck in home.decks if deck.id in wanted for card in deck.cards]
+        if not cards:
+            self.notify("No cards to study here.", severity="warning")
+            return
+        session = StudySession.start(
+            self.store, self.scheduler, cards, new_limit=self.new_limit, seed=self.seed
+        )
+        if session.total == 0:
+            session.end()
+            self.notify(
+                "Nothing due, and today's new cards are done. Come back later!", title="All caught up"
+            )
+            return
+        self.push_screen(StudyScreen(session))
+
+    def action_help(self) -> None:
+        from quizapp.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help", "Keys and how to write answers", self.action_help)
+        yield SystemCommand(
+            "Toggle light/dark theme",
+            "Switch between textual-light and textual-dark",
+            self.action_toggle_theme,
+        )
+        if isinstance(screen, HomeScreen):
+            yield SystemCommand("Study all decks", "Start a session on every deck", screen.action_study_all)
+            yield SystemCommand("Reload decks", "Read the deck files again", screen.action_reload)

@@ -1,0 +1,1 @@
+"""Screens of the study app, one per module, each with its own .tcss."""

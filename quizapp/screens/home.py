@@ -1,0 +1,126 @@
+"""The home screen: every deck with its due, new and total counts; pick one and study.
+
+Decks are read in a worker thread after the screen is up, so the first frame appears as
+fast as a bare Textual app's; a deck that fails to load is listed with its `file:line`
+problem while the others stay usable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+if TYPE_CHECKING:
+    from engine.cards import Deck
+    from engine.problems import Problem
+    from quizapp.app import QuizApp
+
+ALL_DECKS = "*"
+
+
+@dataclass(frozen=True)
+class DeckRow:
+    deck_id: str
+    title: str
+    due: int
+    new: int
+    total: int
+    tags: tuple[str, ...]
+
+
+class HomeScreen(Screen[None]):
+    CSS_PATH = "home.tcss"
+    BINDINGS = [
+        Binding("enter", "study_selected", "Study deck", show=True),
+        Binding("a", "study_all", "Study all"),
+        Binding("r", "reload", "Reload decks"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.decks: list[Deck] = []
+
+    @property
+    def quiz(self) -> QuizApp:
+        from quizapp.app import QuizApp
+
+        assert isinstance(self.app, QuizApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading decks…", id="status")
+        yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="problems")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Deck", "Due", "New", "Total", "Tags")
+        self.load_decks()
+
+    def on_screen_resume(self) -> None:
+        if self.decks:  # back from a session: the counts have changed
+            self.load_decks()
+
+    def action_reload(self) -> None:
+        self.load_decks()
+
+    @work(thread=True, exclusive=True, group="decks")
+    def load_decks(self) -> None:
+        from engine.catalog import Catalog
+
+        catalog = Catalog.load(self.quiz.deck_paths)
+        rows = [self.quiz.deck_row(deck) for deck in catalog.decks]
+        self.app.call_from_thread(self.show_decks, catalog.decks, rows, catalog.problems)
+
+    def show_decks(self, decks: list[Deck], rows: list[DeckRow], problems: list[Problem]) -> None:
+        self.decks = decks
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        if rows:
+            due, new, total = (sum(getattr(r, f) for r in rows) for f in ("due", "new", "total"))
+            table.add_row("All decks", str(due), str(new), str(total), "", key=ALL_DECKS)
+        for row in rows:
+            table.add_row(
+                row.title, str(row.due), str(row.new), str(row.total), ", ".join(row.tags), key=row.deck_id
+            )
+        table.move_cursor(row=min(cursor, table.row_count - 1) if table.row_count else 0)
+        table.focus()
+        status = self.query_one("#status", Static)
+        count = sum(r.total for r in rows)
+        status.update(f"{len(rows)} decks, {count} cards. Enter studies the selected deck; a studies all.")
+        errors = [p for p in problems if p.severity == "error"]
+        listing = self.query_one("#problems", Static)
+        listing.display = bool(errors)
+        if errors:
+            broken = sorted({str(p.path) for p in errors})
+            lines = [f"⚠ {len(errors)} problems in {len(broken)} files (cards with errors are left out):"]
+            lines += [f"  {p}" for p in errors[:8]]
+            if len(errors) > 8:
+                lines.append(f"  … and {len(errors) - 8} more: run `quizapp validate` to see them all")
+            listing.update("\n".join(lines))
+
+    def selected_deck_ids(self) -> list[str]:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return []
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return [d.id for d in self.decks] if key == ALL_DECKS else [str(key)]
+
+    @on(DataTable.RowSelected)
+    def row_selected(self) -> None:
+        self.action_study_selected()
+
+    def action_study_selected(self) -> None:
+        self.quiz.start_session(self.selected_deck_ids())
+
+    def action_study_all(self) -> None:
+        self.quiz.start_session([d.id for d in self.decks])

@@ -1,0 +1,21 @@
+"""A card's prompt (or explanation): markdown, with its LaTeX math shown as Unicode."""
+
+from __future__ import annotations
+
+from textual.widgets import Markdown
+
+from engine.render import render_math
+
+
+class PromptView(Markdown):
+    """Markdown whose `$...$` math is rendered to Unicode first (terminals cannot typeset)."""
+
+    DEFAULT_CSS = """
+    PromptView {
+        margin: 0 1;
+        padding: 0;
+    }
+    """
+
+    def show(self, markdown: str) -> None:
+        self.update(render_math(markdown))

@@ -1,0 +1,134 @@
+"""The study app, driven as a person would: a whole session, the review log, a resumed session."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from engine.storage import ReviewStore
+from quizapp.app import QuizApp
+from quizapp.screens.home import HomeScreen
+from quizapp.screens.study import StudyScreen
+from quizapp.screens.summary import SummaryScreen
+from tests.conftest import FIXTURES
+
+STUDY_DECKS = [FIXTURES / "study"]
+
+
+def ticking_clock(step: float = 4.0) -> Iterator[float]:
+    """A clock that advances `step` seconds each time it is read: stable timings in tests."""
+    return itertools.count(0.0, step)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ReviewStore]:
+    with ReviewStore.open(tmp_path / "quizapp.sqlite3") as opened:
+        yield opened
+
+
+def make_app(store: ReviewStore) -> QuizApp:
+    clock = ticking_clock()
+    return QuizApp(STUDY_DECKS, store, seed=7, clock=lambda: next(clock))
+
+
+async def settle(app: QuizApp, pilot: object) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def answer(app: QuizApp, pilot: object, text: str) -> None:
+    app.screen.query_one("#answer", Input).value = text
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(app, pilot)
+
+
+def feedback_text(app: QuizApp) -> str:
+    panel = app.screen.query_one("#feedback")
+    return "\n".join(str(w.render()) for w in panel.query(Static))
+
+
+async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        assert isinstance(app.screen, HomeScreen)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2  # "All decks" and the fixture deck
+        assert [str(c) for c in table.get_row_at(1)] == ["Study fixture", "0", "4", "4", "test"]
+
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert isinstance(app.screen, StudyScreen)
+
+        # 1. numeric, right
+        assert "What is half of 0.8?" in app.screen.query_one("#prompt").source  # type: ignore[attr-defined]
+        await answer(app, pilot, "0.4")
+        assert "✓ Correct" in feedback_text(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+        # 2. symbolic, wrong with a named mistake; the rating is changed before going on
+        await answer(app, pilot, "σ(x)")
+        text = feedback_text(app)
+        assert "That is σ itself." in text and "forgot-to-differentiate" in text
+        assert "expected: σ(x)·(1 − σ(x))" in text
+        assert "Rating: Again" in text
+        await pilot.press("2")
+        assert "Rating: Hard" in feedback_text(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+        # 3. flash card: space reveals, 3 rates and moves on
+        assert app.screen.query_one("#answer-box").display is False
+        await pilot.press("space")
+        assert "To keep their scale stable" in app.screen.query_one("#explanation").source  # type: ignore[attr-defined]
+        await pilot.press("3")
+        await settle(app, pilot)
+
+        # 4. steps, part by part: the first part right, the second wrong
+        await answer(app, pilot, "0.05")
+        parts = str(app.screen.query_one("#parts", Static).render())
+        assert "✓ m₁ = 0.05" in parts
+        await answer(app, pilot, "0.05")
+        text = feedback_text(app)
+        assert "1 of 2 parts correct; the first wrong part is m_hat" in text
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+        assert isinstance(app.screen, SummaryScreen)
+        summary = str(app.screen.query_one("#summary", Static).render())
+        assert "4 of 4 cards" in summary and "right  2" in summary and "wrong  2" in summary
+        assert "forgot-to-differentiate" in summary and "Two steps" in summary
+
+    rows = store.reviews()
+    assert [r.card_id for r in rows] == [
+        "fixture/half",
+        "fixture/sigmoid-prime",
+        "fixture/why-normalise",
+        "fixture/two-steps",
+    ]
+    assert [r.correct for r in rows] == [True, False, True, False]
+    assert [r.rating for r in rows] == [
+        4,
+        2,
+        3,
+        2,
+    ]  # fast and right: Easy; re-rated to Hard; self-rated; partial: Hard
+    assert [r.duration_ms for r in rows] == [4000] * 4
+    assert rows[1].mistake == "forgot-to-differentiate" and rows[1].answer == "σ(x)"
+    assert rows[3].answer == "0.05; 0.05" and rows[3].score == pytest.approx(0.5)
+    assert all(store.card_state(r.card_id) is not None for r in rows)
+
+    # Resumed: every card has been introduced today, and none is due yet.
+    resumed = make_app(store)
+    async with resumed.run_test(size=(100, 40)) as pilot:
+        await settle(resumed, pilot)
+        table = resumed.screen.query_one(DataTable)
+        assert [str(c) for c in table.get_row_at(1)] == ["Study fixture", "0", "0", "4", "test"]
+        await pilot.press("a")
+        await settle(resumed, pilot)
+        assert isinstance(resumed.screen, HomeScreen)  # nothing to study: a notification instead

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from engine.cards import Card
-from engine.verdict import Verdict
 from engine.instance import Instance, draw_instance
 from engine.scheduling import StudyScheduler
 from engine.storage import ReviewStore
+from engine.verdict import Verdict
 
 
 @dataclass

@@ -19,13 +19,15 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import fsrs
 
-from engine.cards import CardKind
-from engine.checking import Verdict
 from engine.storage import ReviewStore, deck_of, to_utc
+from engine.verdict import Verdict
+
+if TYPE_CHECKING:  # engine.cards pulls in numpy; the app imports this module at start-up
+    from engine.cards import CardKind
 
 AGAIN: Final = int(fsrs.Rating.Again)
 HARD: Final = int(fsrs.Rating.Hard)

@@ -32,8 +32,8 @@ from typing import Any, Final, Literal, Self
 
 import fsrs
 
-from engine.checking import Verdict
 from engine.errors import EngineError
+from engine.verdict import Verdict
 
 Mode = Literal["study", "drill"]
 MODES: Final[tuple[Mode, ...]] = ("study", "drill")

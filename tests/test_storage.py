@@ -15,7 +15,6 @@ import fsrs
 import pytest
 
 from engine import datadir
-from engine.checking import Verdict
 from engine.storage import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -24,6 +23,7 @@ from engine.storage import (
     StoreError,
     day_start,
 )
+from engine.verdict import Verdict
 from tests.conftest import REPO
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

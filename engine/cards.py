@@ -56,6 +56,21 @@ class Given:
 
 
 @dataclass(frozen=True)
+class ReferenceUse:
+    """A card's link to a torch reference (`engine.references`).
+
+    `output` picks one output (numeric and choice cards; default: the reference's
+    first); `inputs` maps some of the reference's inputs to formulas in the card's
+    givens, the others being taken from givens of the same name, or torch's defaults.
+    """
+
+    name: str
+    line: int
+    output: str | None = None
+    inputs: tuple[tuple[str, Formula], ...] = ()
+
+
+@dataclass(frozen=True)
 class Step:
     """One part of a steps card: its own prompt, answer (or options) and tolerance."""
 
@@ -63,6 +78,7 @@ class Step:
     prompt: str
     answer: Formula | None
     options: tuple[str, ...] = ()
+    output: str | None = None  # the reference output this part asks for, if not its name
     tolerance: Tolerance = field(default_factory=Tolerance)
     mistakes: tuple[DeclaredMistake, ...] = ()
     line: int = 0
@@ -84,7 +100,7 @@ class Card:
     line: int  # the heading's line
     has_explicit_id: bool = True
     answer: Formula | None = None
-    reference: str | None = None
+    reference: ReferenceUse | None = None
     variables: dict[str, Domain] = field(default_factory=dict)
     given: tuple[Given, ...] = ()
     options: tuple[str, ...] = ()

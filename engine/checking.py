@@ -9,13 +9,12 @@ bad answers: they are a normal part of studying.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Card, DeclaredMistake, Formula, Step, Tolerance
+from engine.cards import Card, DeclaredMistake, Step, Tolerance
 from engine.equivalence import Equivalence, equivalent
 from engine.errors import EngineError, EvaluationError, ExpressionError
 from engine.expr.ast import Neg, Node, Number
@@ -23,6 +22,7 @@ from engine.expr.numeric import Value, describe_shape, evaluate
 from engine.expr.parser import ParseOptions, parse, parse_with_variables
 from engine.expr.printer import to_unicode
 from engine.instance import Instance, format_number, format_value
+from engine.solution import Target
 from engine.verdict import Verdict
 
 Array = npt.NDArray[np.float64]
@@ -41,12 +41,11 @@ def check_answer(instance: Instance, answer: str) -> Verdict:
     if card.kind == "symbolic":
         return _check_symbolic(card, instance.seed, answer)
     if card.kind == "choice":
-        assert card.answer is not None
-        return _check_choice(card.options, card.answer.text, answer)
+        return _check_choice(card.options, instance.solution.choices[0], answer)
     if card.kind == "steps":
-        return _check_steps(card, instance, answer)
-    expected = _expected_value(card.answer, instance.values)
-    return _check_numeric(expected, answer, card.tolerance, card.mistakes, instance.values)
+        return _check_steps(instance, answer)
+    assert instance.solution.answer is not None
+    return _check_numeric(instance.solution.answer, answer, card.tolerance)
 
 
 def expected_answer_text(instance: Instance) -> str:
@@ -57,22 +56,20 @@ def expected_answer_text(instance: Instance) -> str:
     if card.kind == "symbolic":
         assert card.answer is not None
         return to_unicode(parse_with_variables(card.answer.text, card.variables))
+    solution = instance.solution
     if card.kind == "choice":
-        assert card.answer is not None
-        return card.answer.text
+        return solution.choices[0]
     if card.kind == "steps":
-        values = dict(instance.values)
         lines = []
         for step in card.steps:
             if step.is_choice:
                 assert step.answer is not None
                 lines.append(f"{step.prompt} {step.answer.text}")
-                continue
-            value = _expected_value(step.answer, values)
-            values[step.name] = value
-            lines.append(f"{step.prompt} {format_value(value)}")
+            else:
+                lines.append(f"{step.prompt} {format_value(solution.parts[step.name].value)}")
         return "\n".join(lines)
-    return format_value(_expected_value(card.answer, instance.values))
+    assert solution.answer is not None
+    return format_value(solution.answer.value)
 
 
 # -- symbolic ----------------------------------------------------------------------------
@@ -130,13 +127,6 @@ def _mistake_name(mistake: DeclaredMistake, index: int) -> str:
 # -- numeric -----------------------------------------------------------------------------
 
 
-def _expected_value(formula: Formula | None, values: Mapping[str, Array]) -> Array:
-    if formula is None:
-        raise EngineError("this card has no answer formula")
-    node = parse(formula.text, ParseOptions(variables=frozenset(values)))
-    return np.asarray(evaluate(node, values).data, dtype=np.float64)
-
-
 def read_numeric_answer(answer: str) -> tuple[Node, Value]:
     """Parse and evaluate a numeric answer: numbers, expressions of numbers, [vectors]."""
     node = parse(answer, ParseOptions(allow_names=False))
@@ -150,14 +140,8 @@ def within_tolerance(answer: npt.NDArray[Any], expected: Array, tolerance: Toler
     return bool(np.all(np.abs(answer - expected) <= tolerance.atol + tolerance.rtol * np.abs(expected)))
 
 
-def _check_numeric(
-    expected: Array,
-    answer: str,
-    tolerance: Tolerance,
-    mistakes: tuple[DeclaredMistake, ...],
-    values: Mapping[str, Array],
-    part: str | None = None,
-) -> Verdict:
+def _check_numeric(target: Target, answer: str, tolerance: Tolerance, part: str | None = None) -> Verdict:
+    expected = target.value
     expected_text = format_value(expected)
     try:
         node, value = read_numeric_answer(answer)
@@ -186,15 +170,9 @@ def _check_numeric(
         return Verdict(
             True, interpreted, expected_text, f"Correct (expected {expected_text}).", score=1.0, part=part
         )
-    for index, mistake in enumerate(mistakes):
-        try:
-            wrong = _expected_value(mistake.answer, values)
-        except EngineError:
-            continue
-        if wrong.shape == got.shape and within_tolerance(got, wrong, tolerance):
-            return Verdict(
-                False, interpreted, expected_text, mistake.feedback, _mistake_name(mistake, index), part=part
-            )
+    for mistake in target.mistakes:
+        if mistake.value.shape == got.shape and within_tolerance(got, mistake.value, tolerance):
+            return Verdict(False, interpreted, expected_text, mistake.feedback, mistake.name, part=part)
     return Verdict(
         False, interpreted, expected_text, f"Wrong: expected {expected_text}, got {shown}.", part=part
     )
@@ -240,25 +218,16 @@ def split_step_answers(answer: str) -> list[str]:
     return [part.strip() for part in _STEP_SEPARATOR.split(answer)]
 
 
-def check_step(step: Step, values: Mapping[str, Array], answer: str) -> Verdict:
-    """Check one part; `values` holds the givens and the expected values of earlier parts."""
+def check_step(instance: Instance, step: Step, answer: str) -> Verdict:
+    """Check one part of a steps card."""
     if step.is_choice:
         assert step.answer is not None
         return _check_choice(step.options, step.answer.text, answer, part=step.name)
-    expected = _expected_value(step.answer, values)
-    return _check_numeric(expected, answer, step.tolerance, step.mistakes, values, part=step.name)
+    return _check_numeric(instance.solution.parts[step.name], answer, step.tolerance, part=step.name)
 
 
-def step_values(card: Card, instance: Instance) -> dict[str, Array]:
-    """The givens and every numeric part's expected value, for later parts to refer to."""
-    values = dict(instance.values)
-    for step in card.steps:
-        if not step.is_choice:
-            values[step.name] = _expected_value(step.answer, values)
-    return values
-
-
-def _check_steps(card: Card, instance: Instance, answer: str) -> Verdict:
+def _check_steps(instance: Instance, answer: str) -> Verdict:
+    card = instance.card
     answers = split_step_answers(answer)
     if len(answers) != len(card.steps):
         names = ", ".join(s.name for s in card.steps)
@@ -269,8 +238,7 @@ def _check_steps(card: Card, instance: Instance, answer: str) -> Verdict:
             f"Give {len(card.steps)} answers separated by ';' ({names}).",
             error=f"expected {len(card.steps)} answers, got {len(answers)}",
         )
-    values = step_values(card, instance)
-    parts = tuple(check_step(step, values, text) for step, text in zip(card.steps, answers, strict=True))
+    parts = tuple(check_step(instance, step, text) for step, text in zip(card.steps, answers, strict=True))
     right = sum(p.correct for p in parts)
     first_wrong = next((p for p in parts if not p.correct), None)
     if first_wrong is None:

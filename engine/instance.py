@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
@@ -25,6 +26,7 @@ from engine.expr.ast import Node
 from engine.expr.names import canonical_name
 from engine.expr.numeric import evaluate
 from engine.expr.parser import ParseOptions, parse
+from engine.solution import Solution, solve
 
 Array = npt.NDArray[np.float64]
 SAMPLERS: Final = ("uniform", "loguniform", "normal", "randint", "choice")
@@ -208,6 +210,11 @@ class Instance:
     @property
     def prompt(self) -> str:
         return fill_placeholders(self.card.prompt, self.values)
+
+    @cached_property
+    def solution(self) -> Solution:
+        """The expected answers (computed once; may run a torch reference)."""
+        return solve(self.card, self.values)
 
 
 def draw_instance(card: Card, seed: int) -> Instance:

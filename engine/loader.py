@@ -27,6 +27,7 @@ from engine.cards import (
     DeclaredMistake,
     Formula,
     Given,
+    ReferenceUse,
     Step,
     Tolerance,
 )
@@ -49,7 +50,8 @@ _KIND_KEYS: Final[dict[str, frozenset[str]]] = {
     "steps": frozenset({"given", "steps", "reference"}),
 }
 _ALL_KEYS: Final = _COMMON_KEYS.union(*_KIND_KEYS.values())
-_STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance", "mistakes"})
+_STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance", "mistakes", "output"})
+_REFERENCE_KEYS: Final = frozenset({"name", "output", "inputs"})
 _FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description"})
 
 
@@ -289,6 +291,7 @@ class _QuizReader:
         self.key_lines: dict[str, int] = {}
         self.item_lines: dict[str, list[int]] = {}
         self.item_key_lines: dict[str, dict[str, int]] = {}
+        self.top_keys: frozenset[str] = frozenset()
 
     def fail(self, line: int, message: str) -> _CardInvalid:
         self.deck.problem(line, message)
@@ -308,6 +311,7 @@ class _QuizReader:
             ) from error
         if not isinstance(data, dict):
             raise self.fail(self.first_line, "quiz block must be a mapping of keys (kind: ..., answer: ...)")
+        self.top_keys = frozenset(str(k) for k in data)
         kind = self.kind(data)
         for key in data:
             if key not in _ALL_KEYS:
@@ -326,9 +330,7 @@ class _QuizReader:
         if "answer" in data:
             fields["answer"] = self.formula(data["answer"], self.line_of("answer"), "answer")
         if "reference" in data:
-            if not isinstance(data["reference"], str):
-                raise self.fail(self.line_of("reference"), "reference must be the name of a torch reference")
-            fields["reference"] = data["reference"]
+            fields["reference"] = self.reference(data["reference"], self.line_of("reference"))
         if "variables" in data:
             fields["variables"] = self.variables(data["variables"])
         if "given" in data:
@@ -495,6 +497,22 @@ class _QuizReader:
             )
         return tuple(mistakes)
 
+    def reference(self, raw: object, line: int) -> ReferenceUse:
+        """`reference: gelu`, `reference: adam_step.theta`, or a mapping with name, output, inputs."""
+        if isinstance(raw, str):
+            name, _, output = raw.strip().partition(".")
+            return ReferenceUse(name, line, output or None)
+        if not isinstance(raw, dict) or "name" not in raw or not set(raw) <= _REFERENCE_KEYS:
+            raise self.fail(
+                line, "reference must be a name (gelu, adam_step.theta) or {name, output, inputs}"
+            )
+        inputs = raw.get("inputs") or {}
+        if not isinstance(inputs, dict):
+            raise self.fail(line, "reference inputs must be a mapping of input: formula")
+        bound = tuple((str(k), self.formula(v, line, f"reference input {k!r}")) for k, v in inputs.items())
+        chosen = raw.get("output")
+        return ReferenceUse(str(raw["name"]), line, str(chosen) if chosen is not None else None, bound)
+
     def steps(self, raw: object) -> tuple[Step, ...]:
         if not isinstance(raw, list) or not raw:
             raise self.fail(
@@ -515,8 +533,9 @@ class _QuizReader:
             names.add(name)
             answer = self.formula(item["answer"], line, "a step's answer") if "answer" in item else None
             options = self.options(item["options"], line) if "options" in item else ()
-            if answer is None and not options:
-                raise self.fail(line, f"step {name!r} needs an answer")
+            output = str(item["output"]) if item.get("output") is not None else None
+            if answer is None and not options and output is None and "reference" not in self.top_keys:
+                raise self.fail(line, f"step {name!r} needs an answer (or the card a reference)")
             steps.append(
                 Step(
                     name=name,
@@ -525,6 +544,7 @@ class _QuizReader:
                     options=options,
                     tolerance=self.tolerance(item["tolerance"], line) if "tolerance" in item else Tolerance(),
                     mistakes=self.mistakes(item["mistakes"], "steps", line) if "mistakes" in item else (),
+                    output=output,
                     line=line,
                 )
             )

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Card, DeclaredMistake, Formula, Step
+from engine.cards import Card, Formula
 from engine.catalog import Catalog
 from engine.checking import option_index
 from engine.domains import Domain
@@ -36,9 +36,12 @@ from engine.instance import (
     plan_givens,
 )
 from engine.problems import Problem, Severity
+from engine.solution import FormulaError, Target, solve
 
 Array = npt.NDArray[np.float64]
 DEFAULT_SAMPLES = 200
+STRICT_RTOL = 1e-7  # formula against torch: far stricter than a learner's tolerance
+STRICT_ATOL = 1e-12
 
 
 @dataclass
@@ -56,7 +59,9 @@ class ValidationReport:
         return sum(p.severity == "warning" for p in self.problems)
 
 
-def validate(paths: Iterable[Path], *, samples: int = DEFAULT_SAMPLES, seed: int = 0) -> ValidationReport:
+def validate(
+    paths: Iterable[Path], *, samples: int = DEFAULT_SAMPLES, seed: int = 0, device: str = "auto"
+) -> ValidationReport:
     """Load the decks at `paths` and check every card."""
     catalog = Catalog.load(paths)
     problems = list(catalog.problems)
@@ -64,13 +69,14 @@ def validate(paths: Iterable[Path], *, samples: int = DEFAULT_SAMPLES, seed: int
     for deck in catalog.decks:
         for card in deck.cards:
             cards += 1
-            problems.extend(CardValidator(card, samples, seed).run())
+            problems.extend(CardValidator(card, samples, seed, device).run())
     return ValidationReport(sorted(set(problems)), len(catalog.decks), cards)
 
 
 class CardValidator:
-    def __init__(self, card: Card, samples: int, seed: int) -> None:
+    def __init__(self, card: Card, samples: int, seed: int, device: str = "auto") -> None:
         self.card = card
+        self.device = device
         self.samples = samples
         self.seed = seed
         self.problems: list[Problem] = []
@@ -175,26 +181,97 @@ class CardValidator:
         for plan in plans:
             if plan.formula is not None:  # drawn values are finite by construction; derived ones may not be
                 self.finite(batch[plan.name], f"given {plan.name!r}", plan.line, batch)
-        if card.kind == "choice":
-            self.choice(card.options, card.answer, card.line)
-        elif card.kind == "numeric" and card.answer is not None:
-            answer = self.formula_values(card.answer, batch, "answer")
-            self.mistakes(card.mistakes, answer, batch)
-        elif card.kind == "steps":
-            for step in card.steps:
-                self.step(step, batch)
-
-    def step(self, step: Step, batch: dict[str, Array]) -> None:
-        self.placeholders(step.prompt, step.line, self.value_names())
-        if step.is_choice:
-            self.choice(step.options, step.answer, step.line)
-            return
-        assert step.answer is not None
         try:
-            batch[step.name] = self.formula_values(step.answer, batch, f"step {step.name!r}")
-        except _Stop:
+            solution = solve(card, batch, batched=True, device=self.device)
+        except FormulaError as error:
+            self.report(error.line, error.message)
+            raise _Stop from error
+        if card.kind == "choice":
+            if card.reference is None:
+                self.choice(card.options, card.answer, card.line)
+            else:
+                self.computed_choices(solution.choices, card)
+        if solution.answer is not None:
+            line = card.answer.line if card.answer is not None else card.line
+            self.target(solution.answer, "answer", line, batch)
+        for step in card.steps:
+            self.placeholders(step.prompt, step.line, self.value_names())
+            if step.is_choice:
+                self.choice(step.options, step.answer, step.line)
+            else:
+                self.target(solution.parts[step.name], f"step {step.name!r}", step.line, batch)
+
+    def target(self, target: Target, what: str, line: int, batch: Mapping[str, Array]) -> None:
+        """An expected value: finite everywhere, its formula agreeing with torch, its mistakes distinct."""
+        value = target.value
+        if target.source == "formula":
+            self.finite(value, what, line, batch)
+        else:
+            assert self.card.reference is not None
+            output = target.source.removeprefix("torch ")
+            self.finite(value, f"{what} (torch reference {self.card.reference.name}.{output})", line, batch)
+        if target.formula is not None:
+            self.agrees_with_torch(target, what, target.formula_line or line, batch)
+        for mistake_line, message in target.broken_mistakes:
+            self.report(mistake_line, message)
+        for mistake in target.mistakes:
+            if (
+                mistake.line
+                and mistake.value.shape == value.shape
+                and np.allclose(mistake.value, value, rtol=1e-9, atol=0)
+            ):
+                self.report(
+                    mistake.line,
+                    "this mistake equals the answer on every sampled instance, so it can never be recognised",
+                    "warning",
+                )
+
+    def agrees_with_torch(self, target: Target, what: str, line: int, batch: Mapping[str, Array]) -> None:
+        """The author's formula against torch, instance by instance, at a strict tolerance."""
+        assert target.formula is not None and self.card.reference is not None
+        formula = np.broadcast_to(target.formula, target.value.shape)
+        close = np.asarray(np.isclose(formula, target.value, rtol=STRICT_RTOL, atol=STRICT_ATOL))
+        wrong = ~close.reshape(close.shape[0], -1).all(axis=1)
+        if not wrong.any():
             return
-        self.mistakes(step.mistakes, batch[step.name], batch)
+        index = int(np.argmax(wrong))
+        output = target.source.removeprefix("torch ")
+        message = (
+            f"{what} disagrees with torch reference {self.card.reference.name}.{output} at seed {self.seed + index}"
+            f" ({self.inputs_at(batch, index)}): formula {format_value(formula[index])},"
+            f" torch {format_value(target.value[index])} ({int(wrong.sum())} of {wrong.size} instances)"
+        )
+        for mistake in target.mistakes:
+            if (
+                mistake.line == 0
+                and mistake.value.shape == formula.shape
+                and np.allclose(mistake.value[wrong], formula[wrong], rtol=STRICT_RTOL, atol=STRICT_ATOL)
+            ):
+                message += f"; it matches the known mistake {mistake.name!r}: {mistake.feedback}"
+                break
+        self.report(line, message)
+
+    def computed_choices(self, choices: list[str], card: Card) -> None:
+        """Every option the reference computes is listed, and the draw changes the answer."""
+        lowered = {o.lower() for o in card.options}
+        missing = sorted({c for c in choices if c.lower() not in lowered})
+        if missing:
+            self.report(
+                card.line, f"the reference computes {', '.join(map(repr, missing))}, which is not an option"
+            )
+        drawn = any(isinstance(g.spec, str) and "(" in g.spec for g in card.given)
+        if drawn and len(set(choices)) == 1 and len(choices) > 1:
+            self.report(
+                card.line,
+                f"the answer is {choices[0]!r} in all {len(choices)} sampled instances:"
+                " the random draw never changes it",
+                "warning",
+            )
+
+    def inputs_at(self, batch: Mapping[str, Array], index: int) -> str:
+        return ", ".join(
+            f"{name}={format_value(values[index])}" for name, values in batch.items() if values.ndim >= 1
+        )
 
     def choice(self, options: tuple[str, ...], answer: Formula | None, line: int) -> None:
         if answer is None:
@@ -208,44 +285,16 @@ class CardValidator:
                 answer.line or line, f"answer {answer.text!r} is not one of the options: {', '.join(options)}"
             )
 
-    def formula_values(self, formula: Formula, batch: dict[str, Array], what: str) -> Array:
-        node = self.parse(formula, batch, what)
-        try:
-            value = evaluate(node, batch, batched=True)
-        except EngineError as error:
-            self.report(formula.line, f"{what} cannot be evaluated: {error.message}")
-            raise _Stop from error
-        data = np.broadcast_to(np.asarray(value.data, dtype=np.float64), (self.samples, *value.item_shape))
-        self.finite(data, what, formula.line, batch)
-        return np.array(data)
-
     def finite(self, data: Array, what: str, line: int, batch: Mapping[str, Array]) -> None:
         bad = ~np.isfinite(data.reshape(len(data), -1)).all(axis=1)
         if bad.any():
             index = int(np.argmax(bad))
-            inputs = ", ".join(
-                f"{name}={format_value(values[index])}" for name, values in batch.items() if values.ndim >= 1
-            )
+            inputs = self.inputs_at(batch, index)
             self.report(
                 line,
                 f"{what} is NaN or infinite at seed {self.seed + index} ({inputs}),"
                 f" in {int(bad.sum())} of {len(data)} sampled instances",
             )
-
-    def mistakes(self, mistakes: tuple[DeclaredMistake, ...], answer: Array, batch: dict[str, Array]) -> None:
-        for mistake in mistakes:
-            try:
-                wrong = self.formula_values(mistake.answer, batch, "mistake")
-            except _Stop:
-                continue
-            if wrong.shape != answer.shape:
-                self.report(mistake.answer.line, "mistake has a different shape from the answer")
-            elif np.allclose(wrong, answer, rtol=1e-9, atol=0):
-                self.report(
-                    mistake.answer.line,
-                    "this mistake equals the answer on every sampled instance, so it can never be recognised",
-                    "warning",
-                )
 
 
 class _Stop(Exception):

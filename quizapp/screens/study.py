@@ -18,7 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from engine.checking import Verdict, check_answer, check_step, read_as, step_values
+from engine.checking import Verdict, check_answer, check_step, read_as
 from engine.scheduling import rating_from_verdict
 from engine.session import StudySession
 from quizapp.widgets.answer_input import AnswerInput
@@ -156,7 +156,7 @@ class StudyScreen(Screen[None]):
         card = instance.card
         if card.kind == "steps":
             step = card.steps[self.step_index]
-            verdict = check_step(step, step_values(card, instance), answer)
+            verdict = check_step(instance, step, answer)
             self.app.call_from_thread(self.part_checked, answer, verdict)
             return
         verdict = check_answer(instance, answer)

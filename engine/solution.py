@@ -1,0 +1,253 @@
+"""What a card's answers should be, for one instance or a batch: the one place they are computed.
+
+When a card names a torch reference, torch is the truth: the expected value of a numeric
+card (or of each part of a steps card) is what the reference computes, and the author's
+`answer` formula, if any, is kept beside it for `validate` to cross-check. Without a
+reference the formula is the truth. Each target also carries the known mistakes worth
+recognising: the card's own, and the reference's for that output, each evaluated on the
+same instance(s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.cards import Card, DeclaredMistake, Formula, Step
+from engine.errors import EngineError
+from engine.expr.names import canonical_name
+from engine.expr.numeric import evaluate
+from engine.expr.parser import ParseOptions, parse
+
+Array = npt.NDArray[np.float64]
+
+
+class FormulaError(EngineError):
+    """A deck formula (or reference binding) that cannot be evaluated; `line` says where."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class KnownMistake:
+    name: str
+    feedback: str
+    value: Array
+    line: int = 0  # 0 for a reference's own mistakes
+
+
+@dataclass(frozen=True)
+class Target:
+    """The expected value of one answer, with where it came from and the mistakes near it."""
+
+    value: Array
+    source: str  # "torch gelu.y" or "formula"
+    formula: Array | None = None  # the author's formula, when torch is the truth
+    formula_line: int = 0
+    mistakes: tuple[KnownMistake, ...] = ()
+    broken_mistakes: tuple[tuple[int, str], ...] = ()  # (line, message), for validate
+
+
+@dataclass
+class Solution:
+    values: dict[str, Array]  # the givens, then each numeric part's expected value
+    answer: Target | None = None  # numeric cards
+    parts: dict[str, Target] = field(default_factory=dict)  # steps cards, by part name
+    choices: list[str] = field(default_factory=list)  # choice cards: the right option per instance
+    reference_env: dict[str, Array] = field(default_factory=dict)
+
+
+def evaluate_formula(formula: Formula, env: Mapping[str, Array], *, batched: bool, what: str) -> Array:
+    """A deck formula's value over `env` (names must be declared there).
+
+    Batched, the result always has the batch axis, even when the formula uses no value
+    that varies (`1/0`, or a card without givens).
+    """
+    try:
+        node = parse(formula.text, ParseOptions(variables=frozenset(env)))
+        value = evaluate(node, env, batched=batched)
+    except EngineError as error:
+        raise FormulaError(f"{what}: {error.message}", formula.line) from error
+    data = np.asarray(value.data, dtype=np.float64)
+    if batched and data.ndim == value.rank:
+        data = np.broadcast_to(data, (batch_size(env, batched), *data.shape)).copy()
+    return data
+
+
+def batch_size(values: Mapping[str, Array], batched: bool) -> int:
+    if not batched:
+        return 1
+    return next((len(v) for v in values.values()), 1)
+
+
+def solve(
+    card: Card, values: Mapping[str, Array], *, batched: bool = False, device: str = "auto"
+) -> Solution:
+    """Expected answers of `card` for the given values (a batch when `batched`)."""
+    solution = Solution(dict(values))
+    outputs: dict[str, Array] = {}
+    reference_mistakes: list[Any] = []
+    if card.reference is not None:
+        outputs, solution.reference_env, reference_mistakes = _run_reference(
+            card, solution.values, batched, device
+        )
+    if card.kind == "numeric":
+        output = _card_output(card, outputs)
+        solution.answer = _target(
+            card.answer, output, outputs, card.mistakes, reference_mistakes, solution, batched, card.line
+        )
+    elif card.kind == "steps":
+        for step in card.steps:
+            if step.is_choice:
+                continue
+            output = _step_output(card, step, outputs)
+            target = _target(
+                step.answer, output, outputs, step.mistakes, reference_mistakes, solution, batched, step.line
+            )
+            solution.parts[step.name] = target
+            solution.values[step.name] = target.value
+    elif card.kind == "choice":
+        solution.choices = _choices(card, outputs, batch_size(values, batched))
+    return solution
+
+
+def _run_reference(
+    card: Card, values: dict[str, Array], batched: bool, device: str
+) -> tuple[dict[str, Array], dict[str, Array], list[Any]]:
+    from engine.references import ReferenceInputError, UnknownReference, get_reference, run_reference
+    from engine.references.registry import prepare_inputs
+
+    use = card.reference
+    assert use is not None
+    try:
+        reference = get_reference(use.name)
+    except UnknownReference as error:
+        raise FormulaError(str(error), use.line) from error
+    inputs: dict[str, Any] = {}
+    mapped = dict(use.inputs)
+    for param in reference.inputs:
+        if param.name in mapped:
+            inputs[param.name] = evaluate_formula(
+                mapped.pop(param.name), values, batched=batched, what=f"reference input {param.name!r}"
+            )
+        elif canonical_name(param.name) in values:
+            inputs[param.name] = values[canonical_name(param.name)]
+    if mapped:
+        known = ", ".join(p.name for p in reference.inputs)
+        raise FormulaError(
+            f"{reference.name} has no input {next(iter(mapped))!r} (inputs: {known})", use.line
+        )
+    n = batch_size(values, batched)
+    try:
+        raw = run_reference(reference, inputs, n, device)
+        full_inputs, _ = prepare_inputs(reference, inputs, n)
+    except (ReferenceInputError, ValueError) as error:
+        raise FormulaError(f"torch reference {reference.name}: {error}", use.line) from error
+
+    def unbatch(array: Array) -> Array:
+        return array if batched else array[0]
+
+    outputs = {name: unbatch(value) for name, value in raw.items()}
+    env = {canonical_name(name): unbatch(value) for name, value in full_inputs.items()}
+    env |= {canonical_name(name): value for name, value in outputs.items()}
+    return outputs, env, list(reference.mistakes)
+
+
+def _card_output(card: Card, outputs: Mapping[str, Array]) -> str | None:
+    if card.reference is None:
+        return None
+    from engine.references import get_reference
+
+    reference = get_reference(card.reference.name)
+    output = card.reference.output or reference.outputs[0].name
+    if output not in outputs:
+        names = ", ".join(o.name for o in reference.outputs)
+        raise FormulaError(
+            f"{reference.name} has no output {output!r} (outputs: {names})", card.reference.line
+        )
+    return output
+
+
+def _step_output(card: Card, step: Step, outputs: Mapping[str, Array]) -> str | None:
+    """The reference output a part asks for: its `output`, or the output of its name."""
+    if card.reference is None:
+        return None
+    by_canonical = {canonical_name(name): name for name in outputs}
+    wanted = canonical_name(step.output or step.name)
+    if wanted in by_canonical:
+        return by_canonical[wanted]
+    if step.output is not None or step.answer is None:
+        names = ", ".join(outputs)
+        raise FormulaError(
+            f"{card.reference.name} has no output {step.output or step.name!r} for step {step.name!r}"
+            f" (outputs: {names})",
+            step.line,
+        )
+    return None
+
+
+def _target(
+    formula: Formula | None,
+    output: str | None,
+    outputs: Mapping[str, Array],
+    declared: tuple[DeclaredMistake, ...],
+    reference_mistakes: list[Any],
+    solution: Solution,
+    batched: bool,
+    line: int,
+) -> Target:
+    env = solution.reference_env | solution.values
+    formula_value = (
+        evaluate_formula(formula, env, batched=batched, what="answer") if formula is not None else None
+    )
+    if output is not None:
+        value, source = outputs[output], f"torch {output}"
+    elif formula_value is not None:
+        value, source, formula_value = formula_value, "formula", None
+    else:
+        raise FormulaError("no answer: give a formula or a reference output", line)
+    known: list[KnownMistake] = []
+    broken: list[tuple[int, str]] = []
+    for index, mistake in enumerate(declared):
+        try:
+            wrong = evaluate_formula(mistake.answer, env, batched=batched, what="mistake")
+            known.append(
+                KnownMistake(
+                    mistake.name or f"mistake-{index + 1}", mistake.feedback, wrong, mistake.answer.line
+                )
+            )
+        except FormulaError as error:
+            broken.append((error.line, error.message))
+    for mistake in reference_mistakes:
+        if mistake.output != output:
+            continue
+        try:
+            wrong = evaluate_formula(
+                Formula(mistake.formula, 0), solution.reference_env, batched=batched, what="mistake"
+            )
+        except FormulaError:
+            continue  # a reference mistake that does not apply to these inputs
+        known.append(KnownMistake(mistake.name, mistake.explanation, wrong))
+    return Target(value, source, formula_value, formula.line if formula else 0, tuple(known), tuple(broken))
+
+
+def _choices(card: Card, outputs: Mapping[str, Array], n: int) -> list[str]:
+    if card.reference is None:
+        assert card.answer is not None
+        return [card.answer.text] * n
+    from engine.references import get_reference
+
+    reference = get_reference(card.reference.name)
+    output = card.reference.output or reference.outputs[0].name
+    spec = next((o for o in reference.outputs if o.name == output), None)
+    labels = getattr(spec, "labels", ()) if spec is not None else ()
+    if not labels:
+        raise FormulaError(f"{reference.name}.{output} is not a classification", card.reference.line)
+    indices = np.asarray(outputs[output]).reshape(n)
+    return [labels[int(i)] for i in indices]

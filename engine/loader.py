@@ -44,7 +44,7 @@ _BACK_HEADINGS: Final = frozenset({"explanation", "answer"})
 _COMMON_KEYS: Final = frozenset({"kind", "tags"})
 _KIND_KEYS: Final[dict[str, frozenset[str]]] = {
     "flash": frozenset(),
-    "symbolic": frozenset({"variables", "answer", "mistakes"}),
+    "symbolic": frozenset({"variables", "answer", "mistakes", "reference"}),
     "numeric": frozenset({"given", "answer", "reference", "tolerance", "mistakes"}),
     "choice": frozenset({"given", "options", "answer", "reference"}),
     "steps": frozenset({"given", "steps", "reference"}),

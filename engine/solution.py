@@ -94,11 +94,11 @@ def solve(
     outputs: dict[str, Array] = {}
     reference_mistakes: list[Any] = []
     if card.reference is not None:
-        outputs, solution.reference_env, reference_mistakes = _run_reference(
+        outputs, solution.reference_env, reference_mistakes = run_card_reference(
             card, solution.values, batched, device
         )
     if card.kind == "numeric":
-        output = _card_output(card, outputs)
+        output = card_output(card, outputs)
         solution.answer = _target(
             card.answer, output, outputs, card.mistakes, reference_mistakes, solution, batched, card.line
         )
@@ -117,12 +117,14 @@ def solve(
     return solution
 
 
-def _run_reference(
+def run_card_reference(
     card: Card, values: dict[str, Array], batched: bool, device: str
 ) -> tuple[dict[str, Array], dict[str, Array], list[Any]]:
     from engine.references import ReferenceInputError, UnknownReference, get_reference, run_reference
     from engine.references.registry import prepare_inputs
 
+    """Run the card's reference on `values`: its outputs, the environment its mistakes are
+    written in (inputs with defaults, and outputs, by canonical name), and its mistakes."""
     use = card.reference
     assert use is not None
     try:
@@ -159,7 +161,7 @@ def _run_reference(
     return outputs, env, list(reference.mistakes)
 
 
-def _card_output(card: Card, outputs: Mapping[str, Array]) -> str | None:
+def card_output(card: Card, outputs: Mapping[str, Array]) -> str | None:
     if card.reference is None:
         return None
     from engine.references import get_reference

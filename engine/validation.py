@@ -30,13 +30,14 @@ from engine.expr.symbolic import to_sympy
 from engine.instance import (
     GivenError,
     draw_values,
+    format_number,
     format_value,
     instance_rng,
     placeholders,
     plan_givens,
 )
 from engine.problems import Problem, Severity
-from engine.solution import FormulaError, Target, solve
+from engine.solution import FormulaError, Target, card_output, evaluate_formula, run_card_reference, solve
 
 Array = npt.NDArray[np.float64]
 DEFAULT_SAMPLES = 200
@@ -128,6 +129,8 @@ class CardValidator:
             self.report(card.answer.line, f"answer: {error.message}")
             raise _Stop from error
         self.defined_somewhere(answer, card.variables, card.answer.line)
+        if card.reference is not None:
+            self.symbolic_against_torch(answer, card.answer.line)
         for mistake in card.mistakes:
             try:
                 wrong = self.parse(mistake.answer, card.variables, "mistake")
@@ -142,6 +145,50 @@ class CardValidator:
                     )
             except EngineError as error:
                 self.report(mistake.answer.line, f"mistake cannot be evaluated: {error.message}")
+
+    def symbolic_against_torch(self, answer: Node, line: int) -> None:
+        """Evaluate the answer at random points of its variables and compare with torch there."""
+        card = self.card
+        rng = np.random.default_rng(self.seed)
+        points = {name: domain.sample(rng, self.samples) for name, domain in card.variables.items()}
+        try:
+            outputs, env, mistakes = run_card_reference(card, points, batched=True, device=self.device)
+            output = card_output(card, outputs)
+        except FormulaError as error:
+            self.report(error.line, error.message)
+            return
+        assert output is not None and card.reference is not None
+        formula = np.asarray(evaluate(answer, points, batched=True).data, dtype=np.float64)
+        torch_value = outputs[output]
+        formula = np.broadcast_to(formula, torch_value.shape)
+        both = np.isfinite(formula) & np.isfinite(torch_value)
+        close = np.isclose(formula, torch_value, rtol=STRICT_RTOL, atol=STRICT_ATOL) | ~both
+        if close.all():
+            return
+        wrong = ~close
+        index = int(np.argmax(wrong))
+        where = ", ".join(f"{name}={format_number(float(values[index]))}" for name, values in points.items())
+        message = (
+            f"answer disagrees with torch reference {card.reference.name}.{output} at {where}:"
+            f" formula {format_number(float(formula[index]))}, torch {format_number(float(torch_value[index]))}"
+            f" ({int(wrong.sum())} of {wrong.size} points)"
+        )
+        for mistake in mistakes:
+            if mistake.output != output:
+                continue
+            try:
+                wrong_value = evaluate_formula(Formula(mistake.formula, 0), env, batched=True, what="mistake")
+            except FormulaError:
+                continue
+            if np.allclose(
+                np.broadcast_to(wrong_value, formula.shape)[wrong],
+                formula[wrong],
+                rtol=STRICT_RTOL,
+                atol=STRICT_ATOL,
+            ):
+                message += f"; it matches the known mistake {mistake.name!r}: {mistake.explanation}"
+                break
+        self.report(line, message)
 
     def defined_somewhere(self, node: Node, domains: Mapping[str, Domain], line: int) -> None:
         rng = np.random.default_rng(self.seed)

@@ -68,6 +68,8 @@ class ReferenceUse:
     line: int
     output: str | None = None
     inputs: tuple[tuple[str, Formula], ...] = ()
+    function: Formula | None = None  # for references that differentiate a function
+    variables: tuple[str, ...] = ()  # the function's coordinates, in order
 
 
 @dataclass(frozen=True)

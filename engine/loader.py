@@ -51,7 +51,7 @@ _KIND_KEYS: Final[dict[str, frozenset[str]]] = {
 }
 _ALL_KEYS: Final = _COMMON_KEYS.union(*_KIND_KEYS.values())
 _STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance", "mistakes", "output"})
-_REFERENCE_KEYS: Final = frozenset({"name", "output", "inputs"})
+_REFERENCE_KEYS: Final = frozenset({"name", "output", "inputs", "function", "variables"})
 _FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description"})
 
 
@@ -511,7 +511,15 @@ class _QuizReader:
             raise self.fail(line, "reference inputs must be a mapping of input: formula")
         bound = tuple((str(k), self.formula(v, line, f"reference input {k!r}")) for k, v in inputs.items())
         chosen = raw.get("output")
-        return ReferenceUse(str(raw["name"]), line, str(chosen) if chosen is not None else None, bound)
+        function = self.formula(raw["function"], line, "reference function") if "function" in raw else None
+        names = raw.get("variables") or []
+        if not isinstance(names, list):
+            raise self.fail(line, "reference variables must be a list of names, like [x, y]")
+        variables = tuple(self.name(name, line) for name in names)
+        if function is not None and not variables:
+            raise self.fail(line, "a reference function needs its variables, like variables: [x, y]")
+        picked = str(chosen) if chosen is not None else None
+        return ReferenceUse(str(raw["name"]), line, picked, bound, function, variables)
 
     def steps(self, raw: object) -> tuple[Step, ...]:
         if not isinstance(raw, list) or not raw:

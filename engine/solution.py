@@ -12,16 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Card, DeclaredMistake, Formula, Step
+from engine.cards import Card, DeclaredMistake, Formula, ReferenceUse, Step
 from engine.errors import EngineError
+from engine.expr.ast import free_names
 from engine.expr.names import canonical_name
 from engine.expr.numeric import evaluate
 from engine.expr.parser import ParseOptions, parse
+
+if TYPE_CHECKING:
+    from engine.references import FunctionInput
 
 Array = npt.NDArray[np.float64]
 
@@ -146,8 +150,9 @@ def run_card_reference(
             f"{reference.name} has no input {next(iter(mapped))!r} (inputs: {known})", use.line
         )
     n = batch_size(values, batched)
+    function = _function_input(use, values, reference.takes_function, n) if reference.takes_function else None
     try:
-        raw = run_reference(reference, inputs, n, device)
+        raw = run_reference(reference, inputs, n, device, function=function)
         full_inputs, _ = prepare_inputs(reference, inputs, n)
     except (ReferenceInputError, ValueError) as error:
         raise FormulaError(f"torch reference {reference.name}: {error}", use.line) from error
@@ -159,6 +164,26 @@ def run_card_reference(
     env = {canonical_name(name): unbatch(value) for name, value in full_inputs.items()}
     env |= {canonical_name(name): value for name, value in outputs.items()}
     return outputs, env, list(reference.mistakes)
+
+
+def _function_input(use: ReferenceUse, values: Mapping[str, Array], needed: bool, n: int) -> FunctionInput:
+    """The card's function for a reference that differentiates one; coefficients come from the givens."""
+    from engine.references import FunctionInput
+
+    if use.function is None:
+        raise FormulaError(
+            f"{use.name} needs a function: reference: {{name: {use.name}, function: ..., variables: [x, y]}}",
+            use.line,
+        )
+    names = frozenset(use.variables) | frozenset(values)
+    try:
+        node = parse(use.function.text, ParseOptions(variables=names))
+    except EngineError as error:
+        raise FormulaError(f"reference function: {error.message}", use.function.line) from error
+    coefficients = {
+        name: np.broadcast_to(values[name], (n,)) for name in free_names(node) - set(use.variables)
+    }
+    return FunctionInput(node, use.variables, coefficients)
 
 
 def card_output(card: Card, outputs: Mapping[str, Array]) -> str | None:

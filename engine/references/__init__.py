@@ -7,6 +7,7 @@ numpy; both are imported when a reference is first run.
 from engine.references.describe import describe, render_reference_docs
 from engine.references.registry import (
     TOPICS,
+    FunctionInput,
     Mistake,
     Output,
     Param,
@@ -21,6 +22,7 @@ from engine.references.registry import (
 
 __all__ = [
     "TOPICS",
+    "FunctionInput",
     "Mistake",
     "Output",
     "Param",

@@ -22,13 +22,17 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
+    from engine.expr.ast import Node
+
 Shape = tuple[int | str, ...]
 """An item shape: ints are fixed sizes, strings are symbolic sizes bound by the inputs."""
 
 Arrays = dict[str, "np.ndarray"]
-Compute = Callable[[Arrays, "torch.device"], Arrays]
+Compute = Callable[..., Arrays]
+"""compute(arrays, device), or compute(arrays, device, function) when it takes a function."""
 
 TOPICS = (
+    "curvature",
     "optimizers",
     "activations",
     "normalization",
@@ -77,6 +81,20 @@ class Output:
     name: str
     shape: Shape = ()
     doc: str = ""
+    labels: tuple[str, ...] = ()  # a classification: the value is an index into these
+
+
+@dataclass(frozen=True)
+class FunctionInput:
+    """A function a card writes as an expression, for the references that differentiate one.
+
+    `variables` are its coordinates, in order (the point's entries); any other name in it
+    is a coefficient, with one value per instance in `coefficients`.
+    """
+
+    node: Node
+    variables: tuple[str, ...]
+    coefficients: Mapping[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -105,6 +123,7 @@ class Reference:
     mistakes: tuple[Mistake, ...]
     topic: str
     compute: Compute
+    takes_function: bool = False  # compute(arrays, device, function: FunctionInput)
 
     def input(self, name: str) -> Param:
         """The input called `name` (KeyError if there is none)."""
@@ -167,9 +186,7 @@ def format_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(dim) for dim in shape) + ")"
 
 
-def _bind_item_shape(
-    param: Param, value: np.ndarray, n: int, dims: dict[str, tuple[int, str]]
-) -> bool:
+def _bind_item_shape(param: Param, value: np.ndarray, n: int, dims: dict[str, tuple[int, str]]) -> bool:
     """Check `value` against the item shape, binding symbolic sizes in `dims`.
 
     Returns whether the value is batched (leading axis n). `dims` maps a symbolic size to
@@ -188,9 +205,7 @@ def _bind_item_shape(
     for dim, size in zip(param.shape, item, strict=True):
         if isinstance(dim, int):
             if size != dim:
-                raise ReferenceInputError(
-                    f"input {param.name!r} has item shape {item}; expected {expected}"
-                )
+                raise ReferenceInputError(f"input {param.name!r} has item shape {item}; expected {expected}")
         elif dim in dims and dims[dim][0] != size:
             bound, source = dims[dim]
             raise ReferenceInputError(
@@ -283,6 +298,7 @@ def run_reference(
     inputs: Mapping[str, float | np.ndarray | Sequence[Any]],
     n: int = 1,
     device: str = "auto",
+    function: FunctionInput | None = None,
 ) -> dict[str, np.ndarray]:
     """Run `ref` on n instances at once and return each output as float64 (n, *item).
 
@@ -296,7 +312,14 @@ def run_reference(
     torch_device = resolve_device(device)
     try:
         with _float64_default():
-            raw = reference.compute(arrays, torch_device)
+            if reference.takes_function:
+                if function is None:
+                    raise ReferenceInputError(
+                        f"{reference.name} needs a function (function: ..., variables: [...])"
+                    )
+                raw = reference.compute(arrays, torch_device, function)
+            else:
+                raw = reference.compute(arrays, torch_device)
     except ValueError as error:
         if isinstance(error, ReferenceInputError):
             raise
@@ -310,9 +333,7 @@ def run_reference(
                 dims[dim] = (size, f"output {out.name}")
         expected = (n, *_concrete_shape(out.shape, dims, f"output {out.name!r}"))
         if value.shape != expected:
-            raise RuntimeError(
-                f"{reference.name} computed {out.name} of shape {value.shape}, not {expected}"
-            )
+            raise RuntimeError(f"{reference.name} computed {out.name} of shape {value.shape}, not {expected}")
         outputs[out.name] = value
     return outputs
 

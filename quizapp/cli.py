@@ -77,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     check_decks.add_argument(
         "--fix-ids", action="store_true", help="write missing card ids into the files first"
     )
+    check_decks.add_argument(
+        "--device",
+        choices=("cpu", "cuda", "auto"),
+        default="auto",
+        help="where torch references run (default auto)",
+    )
+
+    refs = commands.add_parser(
+        "references", help="the torch references: inputs, defaults, outputs, known mistakes"
+    )
+    refs.add_argument("name", nargs="?", metavar="NAME", help="one reference (default: all)")
     return parser
 
 
@@ -117,8 +128,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             if args.samples < 1:
                 raise UsageError("--samples must be at least 1")
             return cmd_validate(
-                args.paths or [bundled_decks_dir()], args.samples, args.seed, args.json, args.fix_ids
+                args.paths or [bundled_decks_dir()],
+                args.samples,
+                args.seed,
+                args.json,
+                args.fix_ids,
+                args.device,
             )
+        case "references":
+            return cmd_references(args.name, sys.stdout)
     raise UsageError(f"unknown command {args.command!r}")
 
 
@@ -257,7 +275,22 @@ def _print_verdict(verdict: Verdict, out: TextIO, indent: str = "") -> None:
         _print_verdict(part, out, indent + "    ")
 
 
-def cmd_validate(paths: Sequence[Path], samples: int, seed: int, as_json: bool, fix_ids: bool) -> int:
+def cmd_references(name: str | None, out: TextIO) -> int:
+    from engine.references import UnknownReference, describe, get_reference, render_reference_docs
+
+    if name is None:
+        print(render_reference_docs(), file=out)
+        return EXIT_OK
+    try:
+        print(describe(get_reference(name)), file=out)
+    except UnknownReference as error:
+        raise UsageError(str(error)) from error
+    return EXIT_OK
+
+
+def cmd_validate(
+    paths: Sequence[Path], samples: int, seed: int, as_json: bool, fix_ids: bool, device: str = "auto"
+) -> int:
     from engine.catalog import deck_files
     from engine.loader import add_missing_ids
     from engine.validation import validate
@@ -267,7 +300,14 @@ def cmd_validate(paths: Sequence[Path], samples: int, seed: int, as_json: bool, 
         for path in deck_files(paths):
             for line, card_id in add_missing_ids(path):
                 print(f"{path}:{line}: added id {{#{card_id}}}", file=sys.stderr)
-    report = validate(paths, samples=samples, seed=seed)
+    if device == "cuda":
+        from engine.references import ReferenceInputError, resolve_device
+
+        try:
+            resolve_device("cuda")
+        except ReferenceInputError as error:
+            raise UsageError(str(error)) from error
+    report = validate(paths, samples=samples, seed=seed, device=device)
     if as_json:
         summary = {
             "decks": report.decks,

@@ -117,8 +117,8 @@ def test_argparse_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> Non
 def test_validate_exit_status_and_json(
     capsys: pytest.CaptureFixture[str], write_deck: Callable[..., Path]
 ) -> None:
-    code, out, err = run(capsys, "validate")
-    assert code == 0 and out == "" and "0 errors, 0 warnings" in err
+    code, out, err = run(capsys, "validate", str(REPO / "decks" / "starter.md"))
+    assert code == 0 and out == "" and "1 decks, 8 cards: 0 errors, 0 warnings" in err
     bad = write_deck("## Q {#q}\n\n```quiz\nkind: numeric\nanswer: 1/0\n```\n\nQ\n")
     code, out, _ = run(capsys, "validate", str(bad))
     assert code == 1
@@ -149,3 +149,21 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 1 and result.stdout.startswith("✗ ")
     assert (REPO / "decks").is_dir()
+
+
+def test_references_lists_one_or_all(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "references", "adam_step")
+    assert code == 0 and "### `adam_step`" in out and "`beta2`" in out and "no-bias-correction" in out
+    code, out, _ = run(capsys, "references")
+    assert code == 0 and "## Curvature" in out and "### `hessian_classify`" in out
+    code, _, err = run(capsys, "references", "gelo")
+    assert code == 2 and "did you mean gelu" in err
+
+
+def test_validate_device_cuda_without_cuda_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    code, _, err = run(capsys, "validate", "--device", "cuda")
+    assert code == 2 and "cannot use CUDA" in err

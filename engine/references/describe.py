@@ -18,6 +18,15 @@ def describe(ref: Reference) -> str:
         "",
         f"torch: {ref.torch_api}",
         "",
+        *(
+            [
+                "Takes a function written by the card: `reference: {name: ..., function: <expression>,"
+                " variables: [x, y]}`; other names in the function are givens.",
+                "",
+            ]
+            if ref.takes_function
+            else []
+        ),
         "| input | shape | default | meaning |",
         "|---|---|---|---|",
     ]
@@ -26,7 +35,12 @@ def describe(ref: Reference) -> str:
         for p in ref.inputs
     ]
     lines += ["", "| output | shape | meaning |", "|---|---|---|"]
-    lines += [f"| `{o.name}` | {format_shape(o.shape)} | {o.doc} |" for o in ref.outputs]
+    lines += [
+        f"| `{o.name}` | {format_shape(o.shape)} | {o.doc}"
+        + (f" (one of: {', '.join(o.labels)})" if o.labels else "")
+        + " |"
+        for o in ref.outputs
+    ]
     if ref.mistakes:
         lines += ["", "Known mistakes:", ""]
         lines += [

@@ -55,17 +55,22 @@ class QuizApp(App[None]):
             self._scheduler = StudyScheduler(self.store)
         return self._scheduler
 
-    def on_mount(self) -> None:
-        self.push_screen(HomeScreen())
-        self.warm_up()
+    def get_default_screen(self) -> Screen[None]:
+        return HomeScreen()
 
     def warm_up(self) -> None:
-        """Import the checking machinery (sympy, numpy) in the background, after the first frame."""
+        """Import the checking machinery (sympy, torch) in the background, once the decks are shown.
+
+        Started only then, so that these imports (seconds, holding the interpreter's lock
+        in long stretches) never compete with drawing the first screen.
+        """
 
         def load() -> None:
             import engine.checking  # noqa: F401
+            import engine.references.registry  # noqa: F401
+            import torch  # noqa: F401
 
-        self.run_worker(load, thread=True, group="warm-up")
+        self.run_worker(load, thread=True, group="warm-up", exclusive=True)
 
     def deck_row(self, deck: Deck) -> DeckRow:
         counts = self.scheduler.counts([card.full_id for card in deck.cards], new_limit=self.new_limit)

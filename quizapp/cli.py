@@ -154,14 +154,14 @@ def _print_problems(catalog: Catalog) -> None:
 
 def study_paths(decks: Sequence[str]) -> list[Path]:
     """Deck files and folders for `study`: paths as given, deck ids looked up among the bundled decks."""
-    from engine.catalog import Catalog
-
     if not decks:
         return [bundled_decks_dir()]
     paths: list[Path] = []
     ids = [d for d in decks if not Path(d).exists()]
     paths.extend(Path(d) for d in decks if Path(d).exists())
     if ids:
+        from engine.catalog import Catalog
+
         bundled = {deck.id: deck.path for deck in Catalog.load([bundled_decks_dir()]).decks}
         unknown = [d for d in ids if d not in bundled]
         if unknown:

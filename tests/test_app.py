@@ -36,6 +36,7 @@ def make_app(store: ReviewStore) -> QuizApp:
 
 
 async def settle(app: QuizApp, pilot: object) -> None:
+    await pilot.pause()  # type: ignore[attr-defined]  # let work scheduled after a refresh start
     await app.workers.wait_for_complete()
     await pilot.pause()  # type: ignore[attr-defined]
 

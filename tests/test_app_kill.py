@@ -23,6 +23,7 @@ SCRIPT = textwrap.dedent(
     app = QuizApp([Path(sys.argv[2])], store, seed=7)
 
     async def settle(pilot):
+        await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
 

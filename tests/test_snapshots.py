@@ -26,6 +26,7 @@ def make_app(tmp_path: Path) -> QuizApp:
 
 
 async def settle(pilot: Any) -> None:
+    await pilot.pause()  # let work scheduled after the next refresh (reading decks) start
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 

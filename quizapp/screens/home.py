@@ -63,7 +63,8 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Deck", "Due", "New", "Total", "Tags")
-        self.load_decks()
+        # Draw the screen first; reading the decks (numpy, YAML, markdown) comes after.
+        self.call_after_refresh(self.load_decks)
 
     def on_screen_resume(self) -> None:
         if self.decks:  # back from a session: the counts have changed
@@ -94,6 +95,7 @@ class HomeScreen(Screen[None]):
             )
         table.move_cursor(row=min(cursor, table.row_count - 1) if table.row_count else 0)
         table.focus()
+        self.quiz.warm_up()
         status = self.query_one("#status", Static)
         count = sum(r.total for r in rows)
         status.update(f"{len(rows)} decks, {count} cards. Enter studies the selected deck; a studies all.")

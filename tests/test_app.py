@@ -41,6 +41,15 @@ async def settle(app: QuizApp, pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
+async def home_loaded(app: QuizApp, pilot: object) -> None:
+    """The decks are read after the first frame: wait until they are on screen."""
+    for _ in range(200):
+        await settle(app, pilot)
+        if isinstance(app.screen, HomeScreen) and app.screen.decks:
+            return
+    raise AssertionError("the decks never loaded")
+
+
 async def answer(app: QuizApp, pilot: object, text: str) -> None:
     app.screen.query_one("#answer", Input).value = text
     await pilot.press("enter")  # type: ignore[attr-defined]
@@ -55,7 +64,7 @@ def feedback_text(app: QuizApp) -> str:
 async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None:
     app = make_app(store)
     async with app.run_test(size=(100, 40)) as pilot:
-        await settle(app, pilot)
+        await home_loaded(app, pilot)
         assert isinstance(app.screen, HomeScreen)
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2  # "All decks" and the fixture deck
@@ -127,7 +136,7 @@ async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None
     # Resumed: every card has been introduced today, and none is due yet.
     resumed = make_app(store)
     async with resumed.run_test(size=(100, 40)) as pilot:
-        await settle(resumed, pilot)
+        await home_loaded(resumed, pilot)
         table = resumed.screen.query_one(DataTable)
         assert [str(c) for c in table.get_row_at(1)] == ["Study fixture", "0", "0", "4", "test"]
         await pilot.press("a")

@@ -28,7 +28,8 @@ SCRIPT = textwrap.dedent(
         await pilot.pause()
 
     async def session(pilot):
-        await settle(pilot)
+        while not getattr(app.screen, "decks", None):
+            await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
         for answer in ("0.4", "sigmoid(x)"):

@@ -10,7 +10,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp
@@ -31,10 +31,21 @@ async def settle(pilot: Any) -> None:
     await pilot.pause()
 
 
+async def home_loaded(pilot: Any) -> None:
+    """The decks are read after the first frame: wait until they are on screen."""
+    for _ in range(200):
+        await settle(pilot)
+        if getattr(pilot.app.screen, "decks", None):
+            return
+    raise AssertionError("the decks never loaded")
+
+
 async def start(pilot: Any) -> None:
-    await settle(pilot)
+    await home_loaded(pilot)
     await pilot.press("a")
     await settle(pilot)
+    # A blinking cursor would make the picture depend on the moment it is taken.
+    pilot.app.screen.query_one("#answer", Input).cursor_blink = False
 
 
 async def answer(pilot: Any, text: str) -> None:
@@ -45,15 +56,19 @@ async def answer(pilot: Any, text: str) -> None:
 
 
 def test_home_screen(snap_compare: Any, tmp_path: Path) -> None:
-    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=home_loaded)
 
 
 def test_study_screen_with_live_preview(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
         await start(pilot)
         pilot.app.screen.query_one("#answer", Input).value = "sqrt(0.64)/2"
-        await pilot.pause(0.3)
-        await settle(pilot)
+        preview = pilot.app.screen.query_one("#preview", Static)
+        for _ in range(100):  # the preview is debounced, then computed in a worker
+            await pilot.pause(0.05)
+            await settle(pilot)
+            if str(preview.render()):
+                break
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
 

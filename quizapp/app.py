@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -66,9 +67,8 @@ class QuizApp(App[None]):
         """
 
         def load() -> None:
-            import engine.checking  # noqa: F401
-            import engine.references.registry  # noqa: F401
-            import torch  # noqa: F401
+            for module in ("engine.checking", "engine.solution", "torch"):
+                importlib.import_module(module)
 
         self.run_worker(load, thread=True, group="warm-up", exclusive=True)
 

@@ -151,6 +151,8 @@ def _check_numeric(target: Target, answer: str, tolerance: Tolerance, part: str 
         )
     interpreted = to_unicode(node)
     got = np.asarray(value.data, dtype=np.float64)
+    if got.size == 1 and expected.size == 1:  # 1.27 answers a one-coordinate point [1.27]
+        got = got.reshape(expected.shape)
     if got.shape != expected.shape:
         message = f"expected {describe_shape(expected.shape)}, got {describe_shape(got.shape)}"
         return Verdict(False, interpreted, expected_text, "Wrong shape.", error=message, part=part)
@@ -182,15 +184,16 @@ def _check_numeric(target: Target, answer: str, tolerance: Tolerance, part: str 
 
 
 def option_index(options: tuple[str, ...], answer: str) -> int:
-    """Which option `answer` picks: its letter (b), number (2), text, or a unique prefix."""
-    text = " ".join(answer.strip().lower().split()).rstrip(".)")
+    """Which option `answer` picks: its text, its letter (b, b), (b)), number (2), or a unique prefix."""
+    text = " ".join(answer.strip().lower().split())
     lowered = [" ".join(o.lower().split()) for o in options]
     if text in lowered:
         return lowered.index(text)
-    if len(text) == 1 and "a" <= text < chr(ord("a") + len(options)):
-        return ord(text) - ord("a")
-    if text.isdigit() and 1 <= int(text) <= len(options):
-        return int(text) - 1
+    label = text.strip("().")  # "(b)", "b)", "2." name an option by its label
+    if len(label) == 1 and "a" <= label < chr(ord("a") + len(options)):
+        return ord(label) - ord("a")
+    if label.isdigit() and 1 <= int(label) <= len(options):
+        return int(label) - 1
     matches = [i for i, o in enumerate(lowered) if len(text) >= 3 and o.startswith(text)]
     if len(matches) == 1:
         return matches[0]

@@ -32,7 +32,7 @@ Array = npt.NDArray[np.float64]
 SAMPLERS: Final = ("uniform", "loguniform", "normal", "randint", "choice")
 _SAMPLER_CALL = re.compile(r"^\s*([a-z]+)\s*\((.*)\)\s*$", re.DOTALL)
 _KEYWORD = re.compile(r"^\s*([a-z_]+)\s*=(.*)$", re.DOTALL)
-_PLACEHOLDER = re.compile(r"(?<![\\\w^_{])\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(r"(?<![\\\w^_{}])\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _MAX_ELEMENTS: Final = 10_000
 
 
@@ -210,6 +210,11 @@ class Instance:
     @property
     def prompt(self) -> str:
         return fill_placeholders(self.card.prompt, self.values)
+
+    @property
+    def explanation(self) -> str:
+        """The back of the card, with this instance's values filled in too."""
+        return fill_placeholders(self.card.explanation, self.values)
 
     @cached_property
     def solution(self) -> Solution:

@@ -94,6 +94,7 @@ class CardValidator:
                 self.instanced()
             if card.kind != "flash":
                 self.placeholders(card.prompt, card.line, self.value_names())
+                self.placeholders(card.explanation, card.line, self.value_names())
         except _Stop:
             pass
         return self.problems

@@ -235,8 +235,8 @@ def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
     if reveal:
         if card.kind != "flash":
             print(f"\nExpected: {expected_answer_text(instance)}", file=out)
-        if card.explanation:
-            print(f"\n{card.explanation}", file=out)
+        if instance.explanation:
+            print(f"\n{instance.explanation}", file=out)
     elif card.kind != "flash":
         print(f"\nAnswer with: quizapp check {card_ref} --seed {seed} --answer '...'", file=out)
     return EXIT_OK
@@ -320,6 +320,7 @@ def cmd_validate(
     else:
         for problem in report.problems:
             print(problem)
+        sys.stdout.flush()  # the summary (on stderr) comes after the problems, on its own line
         print(
             f"{report.decks} decks, {report.cards} cards: {report.errors} errors, {report.warnings} warnings",
             file=sys.stderr,

@@ -70,7 +70,7 @@ FUNCTIONS: Final[dict[str, FunctionSpec]] = {
         _spec("tanh"), _spec("sech"),
         _spec("sigmoid", display="σ"), _spec("relu", display="ReLU"),
         _spec("softplus"), _spec("erf"), _spec("Phi", display="Φ"),
-        _spec("clip", 3, 3), _spec("where", 3, 3),
+        _spec("floor", display="floor"), _spec("clip", 3, 3), _spec("where", 3, 3),
         # Vector and matrix functions: numeric formulas only.
         _spec("sum", 1, 2, symbolic=False), _spec("mean", 1, 2, symbolic=False),
         _spec("var", 1, 2, symbolic=False), _spec("std", 1, 2, symbolic=False),

@@ -92,7 +92,7 @@ _ELEMENTWISE: Final[dict[str, Callable[[Array], Array]]] = {
     "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
     "sech": lambda x: 1.0 / np.cosh(x), "sigmoid": _sigmoid,
     "relu": lambda x: np.maximum(x, 0.0), "softplus": lambda x: np.logaddexp(0.0, x),
-    "erf": _erf, "Phi": _phi,
+    "erf": _erf, "Phi": _phi, "floor": np.floor,
 }  # fmt: skip
 
 

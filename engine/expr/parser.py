@@ -200,7 +200,7 @@ class _Parser:
                         break
                     self.advance()
                     left = self.infix(token, left, power)
-                elif token.kind == "op" and token.text == "[" and isinstance(left, Name):
+                elif token.kind == "op" and token.text == "[" and isinstance(left, Name | Call | IndexNode):
                     if min_power >= _POSTFIX_POWER:
                         break
                     self.advance()

@@ -23,7 +23,7 @@ _HALF: Final = sp.Rational(1, 2)
 _FUNCTIONS: Final[dict[str, Callable[..., Any]]] = {
     "exp": sp.exp, "sqrt": sp.sqrt, "abs": sp.Abs, "sign": sp.sign, "sin": sp.sin,
     "cos": sp.cos, "tan": sp.tan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
-    "sech": sp.sech, "erf": sp.erf, "min": sp.Min, "max": sp.Max,
+    "sech": sp.sech, "erf": sp.erf, "floor": sp.floor, "min": sp.Min, "max": sp.Max,
     "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
     "relu": lambda x: sp.Max(0, x),
     "softplus": lambda x: sp.log(1 + sp.exp(x)),

@@ -28,7 +28,7 @@ def torch_evaluate(node: Node, env: Mapping[str, torch.Tensor]) -> torch.Tensor:
         "sign": torch.sign, "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
         "sinh": torch.sinh, "cosh": torch.cosh, "tanh": torch.tanh,
         "sech": lambda x: 1 / torch.cosh(x), "sigmoid": torch.sigmoid, "relu": torch.relu,
-        "softplus": torch.nn.functional.softplus, "erf": torch.erf,
+        "softplus": torch.nn.functional.softplus, "erf": torch.erf, "floor": torch.floor,
         "Phi": lambda x: 0.5 * torch.erfc(-x / math.sqrt(2.0)),
         "min": lambda *a: _fold(torch.minimum, a), "max": lambda *a: _fold(torch.maximum, a),
         "clip": lambda x, lo, hi: torch.minimum(torch.maximum(x, lo), hi),

@@ -184,7 +184,7 @@ class StudyScreen(Screen[None]):
         self.session.record(answer, verdict, rating, duration_ms)
         self.state = "feedback"
         panel = self.query_one("#feedback", FeedbackPanel)
-        panel.show_verdict(verdict, instance.card.explanation)
+        panel.show_verdict(verdict, instance.explanation)
         panel.show_rating(rating)
         self.focus_card()
         self.call_after_refresh(panel.scroll_visible)
@@ -198,7 +198,7 @@ class StudyScreen(Screen[None]):
         self.state = "revealed"
         self.query_one("#reveal-hint", Static).display = False
         panel = self.query_one("#feedback", FeedbackPanel)
-        panel.show_verdict(None, instance.card.explanation)
+        panel.show_verdict(None, instance.explanation)
         self.query_one("#feedback", FeedbackPanel).query_one("#rating", Static).update(
             "How well did you know it?  1 Again · 2 Hard · 3 Good · 4 Easy"
         )

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from engine.domains import REAL, Domain
 from engine.errors import CheckTimeout, EngineError
-from engine.expr.ast import Node, free_names
+from engine.expr.ast import BinOp, Node, Number, free_names, walk
 from engine.expr.numeric import evaluate
 from engine.expr.symbolic import to_sympy
 from engine.timeouts import run_with_timeout
@@ -73,12 +73,33 @@ def equivalent(
     if outcome is not None:
         return outcome
     remaining = max(0.05, time_budget - (time.perf_counter() - started))
+    if not _small_enough_to_simplify(answer) or not _small_enough_to_simplify(expected):
+        return Equivalence(False, "not comparable: the expressions are undefined at almost every point tried")
     try:
         if run_with_timeout(lambda: _simplifies_to_zero(answer, expected, domains), remaining, "simplify"):
             return Equivalence(True, "equal by symbolic simplification")
     except (CheckTimeout, EngineError):
         pass
     return Equivalence(False, "not comparable: the expressions are undefined at almost every point tried")
+
+
+SIMPLIFY_MAX_NODES: Final = 80
+SIMPLIFY_MAX_POWER: Final = 12
+
+
+def _small_enough_to_simplify(node: Node) -> bool:
+    """Whether sympy's simplify may be tried: a timed-out simplify keeps its thread busy,
+    so expressions that could keep it busy for long (big trees, high powers) skip it."""
+    nodes = list(walk(node))
+    if len(nodes) > SIMPLIFY_MAX_NODES:
+        return False
+    return not any(
+        isinstance(current, BinOp)
+        and current.op == "^"
+        and isinstance(current.right, Number)
+        and abs(float(current.right.text)) > SIMPLIFY_MAX_POWER
+        for current in nodes
+    )
 
 
 def _assumptions(domains: Mapping[str, Domain]) -> dict[str, dict[str, bool]]:

@@ -8,6 +8,7 @@ problem while the others stay usable.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -75,20 +76,26 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="decks")
     def load_decks(self) -> None:
+        from engine.cards import Deck
         from engine.catalog import Catalog
 
         catalog = Catalog.load(self.quiz.deck_paths)
         rows = [self.quiz.deck_row(deck) for deck in catalog.decks]
-        self.app.call_from_thread(self.show_decks, catalog.decks, rows, catalog.problems)
+        # Studying all decks shares one daily limit of new cards: count it as such.
+        every = self.quiz.deck_row(
+            Deck("*", "All decks", Path(), (), tuple(c for d in catalog.decks for c in d.cards))
+        )
+        self.app.call_from_thread(self.show_decks, catalog.decks, rows, every, catalog.problems)
 
-    def show_decks(self, decks: list[Deck], rows: list[DeckRow], problems: list[Problem]) -> None:
+    def show_decks(
+        self, decks: list[Deck], rows: list[DeckRow], every: DeckRow, problems: list[Problem]
+    ) -> None:
         self.decks = decks
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear()
         if rows:
-            due, new, total = (sum(getattr(r, f) for r in rows) for f in ("due", "new", "total"))
-            table.add_row("All decks", str(due), str(new), str(total), "", key=ALL_DECKS)
+            table.add_row("All decks", str(every.due), str(every.new), str(every.total), "", key=ALL_DECKS)
         for row in rows:
             table.add_row(
                 row.title, str(row.due), str(row.new), str(row.total), ", ".join(row.tags), key=row.deck_id

@@ -146,7 +146,9 @@ class StudyScreen(Screen[None]):
         if self.state != "answering":
             return
         self.state = "checking"
-        self.query_one("#answer-box", AnswerInput).input.disabled = True
+        box = self.query_one("#answer-box", AnswerInput)
+        box.input.disabled = True
+        box.show_status("Checking…")  # the first check against torch loads it: a few seconds
         self.check(event.value)
 
     @work(thread=True, exclusive=True, group="check")
@@ -163,6 +165,7 @@ class StudyScreen(Screen[None]):
         self.app.call_from_thread(self.checked, answer, verdict)
 
     def part_checked(self, answer: str, verdict: Verdict) -> None:
+        self.query_one("#answer-box", AnswerInput).restore()
         instance = self.session.current
         assert instance is not None
         self.step_answers.append(answer)
@@ -177,6 +180,7 @@ class StudyScreen(Screen[None]):
         self.checked("; ".join(self.step_answers), check_answer(instance, "; ".join(self.step_answers)))
 
     def checked(self, answer: str, verdict: Verdict) -> None:
+        self.query_one("#answer-box", AnswerInput).restore()
         instance = self.session.current
         assert instance is not None
         duration_ms = int((self.app_clock() - self.started) * 1000)

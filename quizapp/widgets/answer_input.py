@@ -51,6 +51,7 @@ class AnswerInput(Vertical):
         self.previewer = previewer
         self.placeholder = placeholder
         self._timer: Timer | None = None
+        self._last_preview = (True, "")
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=self.placeholder, id="answer")
@@ -64,7 +65,7 @@ class AnswerInput(Vertical):
         self.previewer = previewer
         self.input.placeholder = placeholder
         self.input.value = ""
-        self.query_one("#preview", Static).update("")
+        self._show_preview(True, "")
         self.input.disabled = False
         self.input.focus()
 
@@ -87,7 +88,16 @@ class AnswerInput(Vertical):
         valid, message = self.previewer(text)
         self.app.call_from_thread(self._show_preview, valid, message)
 
+    def show_status(self, message: str) -> None:
+        """A message in the preview line while the answer is being checked (see `restore`)."""
+        self.query_one("#preview", Static).update(message)
+
+    def restore(self) -> None:
+        """Put back the last preview after a status message."""
+        self._show_preview(*self._last_preview)
+
     def _show_preview(self, valid: bool, message: str) -> None:
+        self._last_preview = (valid, message)
         preview = self.query_one("#preview", Static)
         preview.set_class(not valid, "invalid")
         preview.update(message)

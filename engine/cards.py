@@ -91,6 +91,28 @@ class Step:
 
 
 @dataclass(frozen=True)
+class PlotSpec:
+    """A function a card draws after it is answered (`plot:` in the quiz block).
+
+    Where a person would rather look than read: the curve over `low..high` in `variable`,
+    optionally its derivative (a formula, or computed numerically when `numeric_derivative`),
+    and the point the question asked about, at the value of the given named `mark`.
+    The function and the bounds may use the card's givens, so a schedule's curve can run
+    to its own `T_max`.
+    """
+
+    function: Formula
+    low: Formula
+    high: Formula
+    variable: str = "x"
+    derivative: Formula | None = None
+    numeric_derivative: bool = False
+    mark: str | None = None
+    label: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Card:
     deck_id: str
     card_id: str
@@ -110,6 +132,7 @@ class Card:
     mistakes: tuple[DeclaredMistake, ...] = ()
     steps: tuple[Step, ...] = ()
     tags: tuple[str, ...] = ()
+    plot: PlotSpec | None = None
 
     @property
     def full_id(self) -> str:

@@ -27,6 +27,7 @@ from engine.cards import (
     DeclaredMistake,
     Formula,
     Given,
+    PlotSpec,
     ReferenceUse,
     Step,
     Tolerance,
@@ -41,7 +42,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADING_ID = re.compile(r"\s*\{#([^}\s]*)\}\s*$")
 _BACK_HEADINGS: Final = frozenset({"explanation", "answer"})
 
-_COMMON_KEYS: Final = frozenset({"kind", "tags"})
+_COMMON_KEYS: Final = frozenset({"kind", "tags", "plot"})
 _KIND_KEYS: Final[dict[str, frozenset[str]]] = {
     "flash": frozenset(),
     "symbolic": frozenset({"variables", "answer", "mistakes", "reference"}),
@@ -52,6 +53,7 @@ _KIND_KEYS: Final[dict[str, frozenset[str]]] = {
 _ALL_KEYS: Final = _COMMON_KEYS.union(*_KIND_KEYS.values())
 _STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance", "mistakes", "output"})
 _REFERENCE_KEYS: Final = frozenset({"name", "output", "inputs", "function", "variables"})
+_PLOT_KEYS: Final = frozenset({"function", "variable", "range", "derivative", "mark", "label"})
 _FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description"})
 
 
@@ -343,6 +345,8 @@ class _QuizReader:
             fields["mistakes"] = self.mistakes(data["mistakes"], "mistakes")
         if "steps" in data:
             fields["steps"] = self.steps(data["steps"])
+        if "plot" in data:
+            fields["plot"] = self.plot(data["plot"], self.line_of("plot"))
         card = Card(**base, **fields)
         self.require(card, data)
         return card
@@ -520,6 +524,44 @@ class _QuizReader:
             raise self.fail(line, "a reference function needs its variables, like variables: [x, y]")
         picked = str(chosen) if chosen is not None else None
         return ReferenceUse(str(raw["name"]), line, picked, bound, function, variables)
+
+    def plot(self, raw: object, line: int) -> PlotSpec:
+        """`plot: {function, range, variable, derivative, mark, label}`; see docs/deck-format.md."""
+        if not isinstance(raw, dict):
+            raise self.fail(line, "plot must be a mapping: {function: ..., range: [low, high], ...}")
+        lines = self.item_key_lines.get("plot", {})
+        for key in raw:
+            if key not in _PLOT_KEYS:
+                raise self.fail(
+                    lines.get(str(key), line), f"unknown key {key!r} in plot{suggest(str(key), _PLOT_KEYS)}"
+                )
+        if "function" not in raw or "range" not in raw:
+            raise self.fail(line, "plot needs a function and a range: [low, high]")
+        bounds = raw["range"]
+        range_line = lines.get("range", line)
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            raise self.fail(range_line, "plot range must be [low, high] (numbers or formulas in the givens)")
+        derivative = raw.get("derivative")
+        derivative_line = lines.get("derivative", line)
+        mark = raw.get("mark")
+        label = raw.get("label")
+        if label is not None and not isinstance(label, str):
+            raise self.fail(lines.get("label", line), "plot label must be text")
+        return PlotSpec(
+            function=self.formula(raw["function"], lines.get("function", line), "plot function"),
+            low=self.formula(bounds[0], range_line, "plot range"),
+            high=self.formula(bounds[1], range_line, "plot range"),
+            variable=self.name(raw.get("variable", "x"), lines.get("variable", line)),
+            derivative=(
+                None
+                if derivative is None or isinstance(derivative, bool)
+                else self.formula(derivative, derivative_line, "plot derivative")
+            ),
+            numeric_derivative=derivative is True,
+            mark=None if mark is None else self.name(mark, lines.get("mark", line)),
+            label=label,
+            line=line,
+        )
 
     def steps(self, raw: object) -> tuple[Step, ...]:
         if not isinstance(raw, list) or not raw:

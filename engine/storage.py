@@ -102,6 +102,25 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX card_states_by_due ON card_states (due)",
         ),
     ),
+    Migration(
+        "drill results",
+        (
+            """
+            CREATE TABLE drill_results (
+                session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+                finished_at TEXT NOT NULL,
+                questions INTEGER NOT NULL,  -- how many the drill set
+                answered INTEGER NOT NULL,
+                correct INTEGER NOT NULL,
+                score REAL NOT NULL,  -- the sum of the answers' scores (partial credit counts)
+                duration_ms INTEGER NOT NULL,
+                time_limit_s INTEGER,
+                seed INTEGER,
+                scheduled INTEGER NOT NULL CHECK (scheduled IN (0, 1))
+            )
+            """,
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -142,6 +161,27 @@ class SessionRow:
     ended_at: datetime | None
     mode: str
     deck_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    """How one drill went, kept so that the next drill's report can compare with it."""
+
+    session_id: int
+    finished_at: datetime
+    questions: int
+    answered: int
+    correct: int
+    score: float
+    duration_ms: int
+    time_limit_s: int | None = None
+    seed: int | None = None
+    scheduled: bool = False
+
+    @property
+    def accuracy(self) -> float:
+        """The score as a fraction of the questions set (unanswered ones count as wrong)."""
+        return self.score / self.questions if self.questions else 0.0
 
 
 @dataclass(frozen=True)
@@ -304,6 +344,56 @@ class ReviewStore:
                 ended_at=_parse(row[2]) if row[2] is not None else None,
                 mode=row[3],
                 deck_ids=tuple(json.loads(row[4])),
+            )
+            for row in rows
+        ]
+
+    # -- drills --------------------------------------------------------------------------
+
+    def save_drill_result(self, result: DrillResult) -> None:
+        """Store a finished drill's totals (replacing any earlier ones for its session)."""
+        with self._write() as db:
+            db.execute(
+                """
+                INSERT OR REPLACE INTO drill_results (session_id, finished_at, questions, answered,
+                    correct, score, duration_ms, time_limit_s, seed, scheduled)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    result.session_id,
+                    _stamp(result.finished_at),
+                    result.questions,
+                    result.answered,
+                    result.correct,
+                    float(result.score),
+                    int(result.duration_ms),
+                    result.time_limit_s,
+                    result.seed,
+                    int(result.scheduled),
+                ),
+            )
+
+    def drill_results(self) -> list[DrillResult]:
+        """Every finished drill, oldest first."""
+        rows = self._all(
+            """
+            SELECT session_id, finished_at, questions, answered, correct, score, duration_ms,
+                   time_limit_s, seed, scheduled
+            FROM drill_results ORDER BY finished_at, session_id
+            """
+        )
+        return [
+            DrillResult(
+                session_id=row[0],
+                finished_at=_parse(row[1]),
+                questions=row[2],
+                answered=row[3],
+                correct=row[4],
+                score=float(row[5]),
+                duration_ms=row[6],
+                time_limit_s=row[7],
+                seed=row[8],
+                scheduled=bool(row[9]),
             )
             for row in rows
         ]

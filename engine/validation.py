@@ -74,6 +74,10 @@ def validate(
     return ValidationReport(sorted(set(problems)), len(catalog.decks), cards)
 
 
+PLOT_SAMPLES = 20
+"""Instances whose plot is drawn by `validate` (a plot is cheap, but 200 of them are not needed)."""
+
+
 class CardValidator:
     def __init__(self, card: Card, samples: int, seed: int, device: str = "auto") -> None:
         self.card = card
@@ -97,7 +101,41 @@ class CardValidator:
                 self.placeholders(card.explanation, card.line, self.value_names())
         except _Stop:
             pass
+        if card.plot is not None:
+            self.plot()
         return self.problems
+
+    def plot(self) -> None:
+        """The plot must evaluate over its range, for every sampled instance (up to `PLOT_SAMPLES`)."""
+        from engine.plot import PlotError, plot_data
+
+        card = self.card
+        assert card.plot is not None
+        try:
+            plans = plan_givens(card.given)
+        except GivenError:
+            return  # reported with the givens
+        for index in range(min(self.samples, PLOT_SAMPLES)):
+            seed = self.seed + index
+            try:
+                data = plot_data(card.plot, draw_values(plans, instance_rng(card.full_id, seed)))
+            except GivenError:
+                return
+            except PlotError as error:
+                self.report(card.plot.line, error.message)
+                return
+            where = f"over [{data.xs[0]:g}, {data.xs[-1]:g}] (seed {seed})"
+            if data.finite_share < 0.5:
+                self.report(card.plot.line, f"the plot function is not a real number at most points {where}")
+                return
+            if data.dys is not None and not np.isfinite(data.dys).any():
+                self.report(card.plot.line, f"the plot derivative is not a real number anywhere {where}")
+                return
+            if data.mark is not None and not data.xs[0] <= data.mark[0] <= data.xs[-1]:
+                self.report(
+                    card.plot.line, f"the marked point {data.mark[0]:g} is outside the plot range {where}", "warning"
+                )
+                return
 
     def value_names(self) -> set[str]:
         names = {g.name for g in self.card.given}

@@ -159,7 +159,7 @@ def test_unknown_keys_and_kinds_are_named_with_a_suggestion(write_deck: Callable
     assert messages(path) == [
         "6: error: unknown key 'anwser' (did you mean 'answer'?)",
         "13: error: unknown kind 'numerc' (did you mean 'numeric'?); kinds: flash, symbolic, numeric, choice, steps",
-        "23: error: 'options' does not apply to symbolic cards (they take: answer, kind, mistakes, reference, tags, variables)",
+        "23: error: 'options' does not apply to symbolic cards (they take: answer, kind, mistakes, plot, reference, tags, variables)",
     ]
 
 

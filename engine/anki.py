@@ -1,0 +1,147 @@
+"""Export decks to an Anki package (.apkg) with genanki.
+
+One note per card. Three choices make the package useful beyond a first import:
+
+- each note's guid is derived from the card's full id (`deck-id/card-id`), the identity
+  progress belongs to in quizapp too, so importing a re-export updates the notes instead
+  of duplicating them, and editing a card's text keeps its Anki history;
+- math stays LaTeX, delimited for MathJax (`\\( \\)` and `\\[ \\]`), which Anki renders;
+  the rest of the markdown becomes HTML, with raw HTML in a deck escaped, not passed on;
+- a randomised card cannot re-draw its numbers in Anki, so it is exported as one fixed
+  instance (seed `EXPORT_SEED`, the one `quizapp show CARD` prints) with its answer.
+
+genanki is imported here, when an export runs, never at quizapp's start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from engine.cards import Card, Deck
+from engine.errors import EngineError
+
+EXPORT_SEED: Final = 0
+MODEL_NAME: Final = "quizapp card"
+_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$\w])\$(?!\s)(.+?)(?<![\s\\])\$(?!\w)", re.DOTALL)
+_TOKEN = "QZMATH{}QZ"
+_CSS: Final = """
+.card { font-family: sans-serif; font-size: 18px; text-align: left; color: black; background: white; }
+.title { font-weight: bold; }
+.answer { margin: 0.5em 0; }
+.meta { color: #888; font-size: 12px; }
+"""
+
+
+@dataclass
+class ExportReport:
+    """What went into the package, and the cards that could not (with why)."""
+
+    notes: int = 0
+    decks: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def stable_id(text: str) -> int:
+    """A stable id for genanki's models and decks (Anki wants a positive 31-bit-ish integer)."""
+    return (1 << 30) + int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") % (1 << 30)
+
+
+def note_guid(card: Card) -> str:
+    """The note's guid: a function of the full card id only, so a re-export updates the note."""
+    import genanki
+
+    guid: str = genanki.guid_for("quizapp", card.full_id)
+    return guid
+
+
+def markdown_to_html(text: str) -> str:
+    """Markdown to HTML, with `$...$` math kept intact and delimited for MathJax."""
+    from markdown_it import MarkdownIt
+
+    spans: list[str] = []
+
+    def stash(match: re.Match[str]) -> str:
+        display = match.group(1) is not None
+        tex = match.group(1) if display else match.group(2)
+        opening, closing = ("\\[", "\\]") if display else ("\\(", "\\)")
+        spans.append(opening + html.escape(tex, quote=False) + closing)
+        return _TOKEN.format(len(spans) - 1)
+
+    stashed = _MATH.sub(stash, text)
+    rendered: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(stashed)
+    for index, span in enumerate(spans):
+        rendered = rendered.replace(_TOKEN.format(index), span)
+    return rendered.strip()
+
+
+def card_fields(card: Card) -> tuple[str, str]:
+    """The front and back of a card's note; randomised cards as their `EXPORT_SEED` instance."""
+    from engine.checking import expected_answer_text
+    from engine.instance import draw_instance
+
+    instance = draw_instance(card, EXPORT_SEED)
+    front = [f'<div class="title">{html.escape(card.title)}</div>', markdown_to_html(instance.prompt)]
+    if card.kind == "choice":
+        items = "".join(f"<li>{html.escape(option)}</li>" for option in card.options)
+        front.append(f'<ol type="a">{items}</ol>')
+    if card.kind == "steps":
+        items = "".join(f"<li>{html.escape(step.prompt)}</li>" for step in card.steps)
+        front.append(f"<ol>{items}</ol>")
+    back: list[str] = []
+    if card.kind != "flash":
+        expected = html.escape(expected_answer_text(instance)).replace("\n", "<br>")
+        back.append(f'<div class="answer"><b>Answer:</b> {expected}</div>')
+    if instance.explanation:
+        back.append(markdown_to_html(instance.explanation))
+    meta = card.full_id + (f" · instance {EXPORT_SEED}" if card.given else "")
+    back.append(f'<div class="meta">{html.escape(meta)}</div>')
+    return "\n".join(front), "\n".join(back)
+
+
+def export_anki(decks: Sequence[Deck], path: Path, *, timestamp: float | None = None) -> ExportReport:
+    """Write `decks` to the .apkg at `path`; `timestamp` pins the package's own times (tests)."""
+    import genanki
+
+    model = genanki.Model(
+        stable_id("quizapp-model-v1"),
+        MODEL_NAME,
+        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "CardId"}],
+        templates=[
+            {
+                "name": "Card 1",
+                "qfmt": "{{Front}}",
+                "afmt": "{{FrontSide}}\n\n<hr id=answer>\n\n{{Back}}",
+            }
+        ],
+        css=_CSS,
+    )
+    report = ExportReport()
+    packaged: list[Any] = []
+    for deck in decks:
+        anki_deck = genanki.Deck(stable_id(f"quizapp-deck:{deck.id}"), f"quizapp::{deck.title}")
+        for card in deck.cards:
+            try:
+                front, back = card_fields(card)
+            except EngineError as error:
+                report.skipped.append((card.full_id, error.message))
+                continue
+            tags = [tag.replace(" ", "_") for tag in (deck.id, *card.tags)]
+            anki_deck.add_note(
+                genanki.Note(
+                    model=model,
+                    fields=[front, back, card.full_id],
+                    tags=list(dict.fromkeys(tags)),
+                    guid=note_guid(card),
+                )
+            )
+            report.notes += 1
+        packaged.append(anki_deck)
+        report.decks += 1
+    genanki.Package(packaged).write_to_file(str(path), timestamp=timestamp)
+    return report

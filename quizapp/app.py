@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,8 @@ from textual.screen import Screen
 from quizapp.screens.home import DeckRow, HomeScreen
 
 if TYPE_CHECKING:
-    from engine.cards import Deck
+    from engine.cards import Card, Deck
+    from engine.drill import DrillOptions
     from engine.scheduling import StudyScheduler
     from engine.storage import ReviewStore
 
@@ -38,15 +40,20 @@ class QuizApp(App[None]):
         scheduler: StudyScheduler | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] | None = None,
+        drill: tuple[Sequence[Card], DrillOptions] | None = None,
     ) -> None:
-        """`seed` makes the drawn instances reproducible and `clock` the timings (for tests)."""
+        """`seed` makes the drawn instances reproducible, `clock` the timings and `now` the
+        statistics' today (for tests); `drill` opens a drill at start (`quizapp drill`)."""
         super().__init__()
         self.deck_paths = deck_paths
         self.store = store
         self.new_limit = new_limit
         self.seed = seed
         self.clock = clock
+        self.now = now
         self._scheduler = scheduler
+        self._drill_at_start = drill
 
     @property
     def scheduler(self) -> StudyScheduler:
@@ -58,6 +65,10 @@ class QuizApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         return HomeScreen()
+
+    def on_mount(self) -> None:
+        if self._drill_at_start is not None:
+            self.start_drill(*self._drill_at_start)
 
     def warm_up(self) -> None:
         """Import the checking machinery (sympy, torch) in the background, once the decks are shown.
@@ -98,6 +109,31 @@ class QuizApp(App[None]):
             return
         self.push_screen(StudyScreen(session))
 
+    def start_drill(self, cards: Sequence[Card], options: DrillOptions | None = None) -> None:
+        """A timed drill over `cards` (checked cards only; see engine.drill)."""
+        from engine.drill import DrillOptions, DrillSession
+        from quizapp.screens.drill import DrillScreen
+
+        options = options or DrillOptions(seed=self.seed)
+        questions = [card for card in cards if card.kind != "flash"]
+        if not questions:
+            self.notify("No checked cards to drill here.", severity="warning")
+            return
+        scheduler = self.scheduler if options.schedule else None
+        self.push_screen(DrillScreen(DrillSession.start(self.store, questions, options, scheduler=scheduler)))
+
+    def show_stats(self) -> None:
+        from engine.stats import compute_stats
+        from quizapp.screens.stats import StatsScreen
+
+        home = self.home_screen()
+        cards = [card for deck in home.decks for card in deck.cards] if home is not None else []
+        stats = compute_stats(self.store, cards, now=self.now() if self.now is not None else None)
+        self.push_screen(StatsScreen(stats))
+
+    def home_screen(self) -> HomeScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
+
     def action_help(self) -> None:
         from quizapp.screens.help import HelpScreen
 
@@ -115,6 +151,8 @@ class QuizApp(App[None]):
             "Switch between textual-light and textual-dark",
             self.action_toggle_theme,
         )
+        yield SystemCommand("Statistics", "Reviews per day, retention, accuracy, due forecast", self.show_stats)
         if isinstance(screen, HomeScreen):
             yield SystemCommand("Study all decks", "Start a session on every deck", screen.action_study_all)
+            yield SystemCommand("Drill", "A timed drill of 10 mixed questions from the selected deck", screen.action_drill)
             yield SystemCommand("Reload decks", "Read the deck files again", screen.action_reload)

@@ -1,4 +1,4 @@
-"""The `quizapp` command line: list, show, check and validate cards.
+"""The `quizapp` command line: list, show, check and validate cards; drill, stats and export.
 
 Exit status: 0 for success (and a right answer), 1 for a wrong answer or a deck with
 errors, 2 for a usage error (a bad option, a card that does not exist). Every mistake a
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # the commands import what they use, so `quizapp` starts fast
     from engine.cards import Card
     from engine.catalog import Catalog
     from engine.checking import Verdict
+    from engine.storage import ReviewStore
 
 DEFAULT_SAMPLES = 200  # engine.validation.DEFAULT_SAMPLES, without importing it at start-up
 
@@ -84,6 +85,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="where torch references run (default auto)",
     )
 
+    drill = commands.add_parser("drill", help="a timed drill of mixed questions, with a report at the end")
+    drill.add_argument("--minutes", type=float, default=10.0, help="time limit (default 10; 0 for none)")
+    drill.add_argument("--count", type=int, default=10, help="how many questions (default 10)")
+    drill.add_argument(
+        "--deck", action="extend", nargs="+", default=[], metavar="ID", help="deck ids or files (default: all)"
+    )
+    drill.add_argument(
+        "--tag", action="extend", nargs="+", default=[], metavar="T", help="only cards with one of these tags"
+    )
+    drill.add_argument("--seed", type=int, help="the same seed asks the same questions")
+    drill.add_argument(
+        "--schedule", action="store_true", help="let the answers change the review schedule (FSRS)"
+    )
+
+    stats = commands.add_parser("stats", help="statistics of the review log")
+    stats.add_argument("--json", action="store_true", help="print them as one JSON object")
+
+    export = commands.add_parser("export", help="export decks to another tool")
+    export.add_argument("--anki", type=Path, required=True, metavar="FILE.apkg", help="write an Anki package")
+    export.add_argument(
+        "decks", nargs="*", metavar="DECK", help="deck ids or deck files/folders (default: all bundled)"
+    )
+
     refs = commands.add_parser(
         "references", help="the torch references: inputs, defaults, outputs, known mistakes"
     )
@@ -137,6 +161,16 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
         case "references":
             return cmd_references(args.name, sys.stdout)
+        case "drill":
+            if args.count < 1 or args.minutes < 0:
+                raise UsageError("--count must be at least 1 and --minutes 0 or more")
+            return cmd_drill(
+                args.deck, args.tag, args.data_dir, args.count, args.minutes or None, args.seed, args.schedule
+            )
+        case "stats":
+            return cmd_stats(args.data_dir, args.json, sys.stdout)
+        case "export":
+            return cmd_export(args.anki, args.decks, sys.stdout)
     raise UsageError(f"unknown command {args.command!r}")
 
 
@@ -186,6 +220,66 @@ def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int) -> in
     with store:
         QuizApp(paths, store, new_limit=new_limit).run()
     return EXIT_OK
+
+
+def _open_store(data_dir: Path | None) -> ReviewStore:
+    from engine.datadir import data_dir as resolve_data_dir
+    from engine.datadir import database_path
+    from engine.storage import ReviewStore
+
+    return ReviewStore.open(database_path(resolve_data_dir(data_dir)))
+
+
+def cmd_drill(
+    decks: Sequence[str],
+    tags: Sequence[str],
+    data_dir: Path | None,
+    count: int,
+    minutes: float | None,
+    seed: int | None,
+    schedule: bool,
+) -> int:
+    from engine.catalog import Catalog
+    from engine.drill import DrillOptions, drill_cards
+    from quizapp.app import QuizApp
+
+    paths = study_paths(decks)
+    cards = drill_cards(Catalog.load(paths).decks, tags=tags)
+    if not cards:
+        raise UsageError("no checked cards in these decks" + (f" with tags {', '.join(tags)}" if tags else ""))
+    options = DrillOptions(count=count, minutes=minutes, seed=seed, schedule=schedule)
+    with _open_store(data_dir) as store:
+        QuizApp(paths, store, seed=seed, drill=(cards, options)).run()
+    return EXIT_OK
+
+
+def cmd_stats(data_dir: Path | None, as_json: bool, out: TextIO) -> int:
+    from engine.catalog import Catalog
+    from engine.stats import compute_stats, format_stats
+
+    cards = [card for deck in Catalog.load([bundled_decks_dir()]).decks for card in deck.cards]
+    with _open_store(data_dir) as store:
+        stats = compute_stats(store, cards)
+    if as_json:
+        print(json.dumps(stats.to_json(), ensure_ascii=False, indent=2), file=out)
+    else:
+        print(format_stats(stats), file=out)
+    return EXIT_OK
+
+
+def cmd_export(target: Path, decks: Sequence[str], out: TextIO) -> int:
+    from engine.anki import export_anki
+    from engine.catalog import Catalog
+
+    if target.suffix != ".apkg":
+        raise UsageError(f"an Anki package ends in .apkg, not {target.name!r}")
+    catalog = Catalog.load(study_paths(decks))
+    _print_problems(catalog)
+    report = export_anki(catalog.decks, target)
+    for card_id, reason in report.skipped:
+        print(f"skipped {card_id}: {reason}", file=sys.stderr)
+    print(f"wrote {target}: {report.notes} notes in {report.decks} decks", file=out)
+    return EXIT_OK if not report.skipped else EXIT_FAILED
 
 
 def cmd_list(paths: Sequence[Path], out: TextIO) -> int:

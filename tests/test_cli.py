@@ -167,3 +167,16 @@ def test_validate_device_cuda_without_cuda_is_a_usage_error(capsys: pytest.Captu
         pytest.skip("CUDA is available here")
     code, _, err = run(capsys, "validate", "--device", "cuda")
     assert code == 2 and "cannot use CUDA" in err
+
+
+def test_stats_and_export(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "--data-dir", str(tmp_path / "data"), "stats")
+    assert code == 0 and out.startswith("No reviews yet")
+    code, out, _ = run(capsys, "--data-dir", str(tmp_path / "data"), "stats", "--json")
+    assert code == 0 and json.loads(out)["reviews"] == 0
+    code, out, _ = run(capsys, "export", "--anki", str(tmp_path / "starter.apkg"), "starter")
+    assert code == 0 and "notes in 1 decks" in out and (tmp_path / "starter.apkg").is_file()
+    code, _, err = run(capsys, "export", "--anki", str(tmp_path / "starter.zip"), "starter")
+    assert code == 2 and ".apkg" in err
+    code, _, err = run(capsys, "drill", "--deck", "starter", "--tag", "no-such-tag")
+    assert code == 2 and "no checked cards" in err

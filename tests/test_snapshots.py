@@ -101,3 +101,92 @@ def test_summary_screen(snap_compare: Any, tmp_path: Path) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+# -- drills, statistics and function plots -----------------------------------------------
+
+
+def drill_app(tmp_path: Path) -> QuizApp:
+    from datetime import UTC
+
+    from engine.catalog import Catalog
+    from engine.drill import DrillOptions, drill_cards
+
+    store = ReviewStore.open(tmp_path / "quizapp.sqlite3", local_tz=UTC)
+    cards = drill_cards(Catalog.load([FIXTURES / "drill"]).decks)
+    now = [1000.0]  # a clock that moves only between answers: the countdown is the same every run
+
+    app = QuizApp([FIXTURES / "drill"], store, seed=7, clock=lambda: now[0], drill=(cards, DrillOptions(count=4, seed=7)))
+    app.advance = lambda seconds: now.__setitem__(0, now[0] + seconds)  # type: ignore[attr-defined]
+    return app
+
+
+async def drill_answer(pilot: Any, seconds: float) -> None:
+    from tests.test_drill import ANSWERS
+
+    session = pilot.app.screen.session
+    pilot.app.advance(seconds)
+    pilot.app.screen.query_one("#answer", Input).value = ANSWERS[session.current.card.full_id]
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def test_drill_screen(snap_compare: Any, tmp_path: Path) -> None:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        await drill_answer(pilot, 12)
+        pilot.app.advance(5)
+        pilot.app.screen.tick()
+        pilot.app.screen.query_one("#answer", Input).cursor_blink = False
+        await settle(pilot)
+
+    assert snap_compare(drill_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_drill_report(snap_compare: Any, tmp_path: Path) -> None:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        for seconds in (12, 7, 25, 9):
+            await drill_answer(pilot, seconds)
+
+    assert snap_compare(drill_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_statistics_screen(snap_compare: Any, tmp_path: Path) -> None:
+    from datetime import UTC
+
+    from tests.test_stats import NOW, populate
+
+    store = ReviewStore.open(tmp_path / "quizapp.sqlite3", local_tz=UTC)
+    populate(store)
+    app = QuizApp([FIXTURES / "drill"], store, seed=7, now=lambda: NOW)
+
+    async def run_before(pilot: Any) -> None:
+        await home_loaded(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(110, 40), run_before=run_before)
+
+
+def test_feedback_with_a_function_plot(snap_compare: Any, tmp_path: Path) -> None:
+    store = ReviewStore.open(tmp_path / "quizapp.sqlite3")
+    clock = itertools.count(0.0, 4.0)
+    app = QuizApp([FIXTURES / "drill"], store, seed=7, clock=lambda: next(clock))
+
+    async def run_before(pilot: Any) -> None:
+        await home_loaded(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        screen = pilot.app.screen
+        while screen.session.current.card.card_id != "softplus":  # the card with a marked point
+            screen.session.advance()
+            screen.show_next_card()
+            await settle(pilot)
+        screen.query_one("#answer", Input).cursor_blink = False
+        await answer(pilot, "1.70")
+        screen.query_one("#card").scroll_end(animate=False)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(100, 44), run_before=run_before)

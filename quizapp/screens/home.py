@@ -40,6 +40,8 @@ class HomeScreen(Screen[None]):
     BINDINGS = [
         Binding("enter", "study_selected", "Study deck", show=True),
         Binding("a", "study_all", "Study all"),
+        Binding("d", "drill", "Drill"),
+        Binding("s", "stats", "Statistics"),
         Binding("r", "reload", "Reload decks"),
     ]
 
@@ -105,7 +107,10 @@ class HomeScreen(Screen[None]):
         self.quiz.warm_up()
         status = self.query_one("#status", Static)
         count = sum(r.total for r in rows)
-        status.update(f"{len(rows)} decks, {count} cards. Enter studies the selected deck; a studies all.")
+        status.update(
+            f"{len(rows)} decks, {count} cards. Enter studies the selected deck; a studies all;"
+            " d drills; s shows statistics."
+        )
         errors = [p for p in problems if p.severity == "error"]
         listing = self.query_one("#problems", Static)
         listing.display = bool(errors)
@@ -133,3 +138,11 @@ class HomeScreen(Screen[None]):
 
     def action_study_all(self) -> None:
         self.quiz.start_session([d.id for d in self.decks])
+
+    def action_drill(self) -> None:
+        """A timed drill of mixed questions from the selected deck (or all decks)."""
+        wanted = set(self.selected_deck_ids())
+        self.quiz.start_drill([card for deck in self.decks if deck.id in wanted for card in deck.cards])
+
+    def action_stats(self) -> None:
+        self.quiz.show_stats()

@@ -189,6 +189,7 @@ class StudyScreen(Screen[None]):
         self.state = "feedback"
         panel = self.query_one("#feedback", FeedbackPanel)
         panel.show_verdict(verdict, instance.explanation)
+        panel.show_plot(instance)
         panel.show_rating(rating)
         self.focus_card()
         self.call_after_refresh(panel.scroll_visible)

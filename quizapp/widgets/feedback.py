@@ -1,5 +1,6 @@
 """The verdict on an answer: right or wrong, how it was read, the expected answer, the
-recognised mistake, the explanation, and the rating that will be recorded."""
+recognised mistake, the explanation, the card's function plot (if it declares one), and
+the rating that will be recorded."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from engine.checking import Verdict
+from engine.instance import Instance
 from quizapp.widgets.prompt_view import PromptView
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -30,16 +32,35 @@ class FeedbackPanel(Vertical):
     FeedbackPanel.wrong > #verdict { color: $error; }
     FeedbackPanel > #details { color: $text; }
     FeedbackPanel > #rating { color: $text-muted; margin-top: 1; }
+    FeedbackPanel > #plot-slot { height: auto; }
     """
 
     def compose(self) -> ComposeResult:
         yield Static(id="verdict")
         yield Static(id="details")
         yield PromptView(id="explanation")
+        yield Vertical(id="plot-slot")
         yield Static(id="rating")
 
     def clear(self) -> None:
         self.remove_class("shown", "right", "wrong")
+        self.query_one("#plot-slot", Vertical).remove_children()
+
+    def show_plot(self, instance: Instance) -> None:
+        """Draw the card's function, if it declares one (a plot that fails is left out, not an error)."""
+        slot = self.query_one("#plot-slot", Vertical)
+        slot.remove_children()
+        if instance.card.plot is None:
+            return
+        from engine.errors import EngineError
+        from engine.plot import plot_data
+        from quizapp.widgets.function_plot import FunctionPlot  # plotext, only when a plot is shown
+
+        try:
+            data = plot_data(instance.card.plot, instance.values)
+        except EngineError:
+            return  # `quizapp validate` reports it to the author
+        slot.mount(FunctionPlot(data, id="function-plot"))
 
     def show_verdict(self, verdict: Verdict | None, explanation: str) -> None:
         """A checked answer's verdict (None for a revealed flash card)."""

@@ -1,0 +1,192 @@
+"""The drill screen: timed, mixed questions, and nothing explained until the end.
+
+A countdown for the whole drill and a timer for the current question are redrawn every
+second from the app's clock (injectable, so tests and snapshots are deterministic). An
+answer is checked in a worker thread and recorded, then the next question comes at once:
+no verdict, hint or explanation is shown while the clock runs; they are all in the report.
+When the time is up, the drill ends on the question being answered.
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from engine.checking import check_answer, expected_answer_text, read_as, split_step_answers
+from engine.drill import DrillSession
+from quizapp.widgets.answer_input import AnswerInput
+from quizapp.widgets.prompt_view import PromptView
+
+
+def clock_text(seconds: float) -> str:
+    """m:ss, never negative."""
+    whole = max(0, int(seconds))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+class DrillScreen(Screen[None]):
+    CSS_PATH = "drill.tcss"
+    BINDINGS = [
+        Binding("ctrl+n", "skip", "Skip question"),
+        Binding("escape", "end", "End drill"),
+    ]
+
+    def __init__(self, session: DrillSession) -> None:
+        super().__init__()
+        self.session = session
+        self.began = 0.0
+        self.question_began = 0.0
+        self.busy = False  # an answer is being checked
+        self.ended = False
+
+    def now(self) -> float:
+        clock: float = getattr(self.app, "clock", time.monotonic)()
+        return clock
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="clock")
+        with VerticalScroll(id="card"):
+            yield Static(id="card-title")
+            yield PromptView(id="prompt")
+            yield Static(id="options")
+            yield AnswerInput(self.preview, id="answer-box")
+            yield Static(
+                "Enter answers and moves on; nothing is marked until the end. "
+                "Steps cards: all parts on one line, separated by ';'.",
+                id="drill-hint",
+            )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.began = self.now()
+        self.set_interval(1.0, self.tick)
+        self.show_next()
+
+    # -- the clock -----------------------------------------------------------------------
+
+    @property
+    def remaining(self) -> float | None:
+        limit = self.session.options.time_limit_s
+        return None if limit is None else limit - (self.now() - self.began)
+
+    def tick(self) -> None:
+        """Redraw the clocks; end the drill when the time is up."""
+        if self.ended:
+            return
+        remaining = self.remaining
+        if remaining is not None and remaining <= 0 and not self.busy:
+            self.finish()
+            return
+        self.update_clock(remaining)
+
+    def update_clock(self, remaining: float | None) -> None:
+        now = self.now()
+        session = self.session
+        overall = f"⏱ {clock_text(remaining)} left" if remaining is not None else f"⏱ {clock_text(now - self.began)}"
+        question = min(session.position + 1, session.total)
+        self.query_one("#clock", Static).update(
+            f"{overall}   ·   question {question} of {session.total}"
+            f"   ·   this question {clock_text(now - self.question_began)}"
+        )
+
+    # -- questions -----------------------------------------------------------------------
+
+    def show_next(self) -> None:
+        instance = self.session.next_instance()
+        if instance is None:
+            self.finish()
+            return
+        card = instance.card
+        self.question_began = self.now()
+        self.sub_title = f"drill · question {self.session.position + 1} of {self.session.total}"
+        self.query_one("#card-title", Static).update(f"{card.title}   [dim]{card.full_id}[/]")
+        self.query_one("#prompt", PromptView).show(instance.prompt)
+        options = self.query_one("#options", Static)
+        lines = [f"  ({chr(ord('a') + i)}) {option}" for i, option in enumerate(card.options)]
+        lines += [f"  {i + 1}. {step.prompt}" for i, step in enumerate(card.steps)]
+        options.display = bool(lines)
+        options.update("\n".join(lines))
+        self.query_one("#answer-box", AnswerInput).reset(self.preview, self.placeholder())
+        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        self.update_clock(self.remaining)
+
+    def placeholder(self) -> str:
+        instance = self.session.current
+        if instance is None:
+            return ""
+        card = instance.card
+        if card.kind == "steps":
+            return f"{len(card.steps)} answers separated by ';'"
+        if card.kind == "choice":
+            return "a letter, a number or the option"
+        if card.kind == "symbolic":
+            return "an expression"
+        return "a number, an expression of numbers, or [a vector]"
+
+    def preview(self, text: str) -> tuple[bool, str]:
+        """How the answer is read (not whether it is right): for a steps card, the part being typed."""
+        instance = self.session.current
+        if instance is None or self.busy:
+            return True, ""
+        card = instance.card
+        if card.kind != "steps":
+            return read_as(instance, text)
+        parts = split_step_answers(text)
+        step = card.steps[min(len(parts), len(card.steps)) - 1]
+        return read_as(instance, parts[-1], step) if parts[-1] else (True, "")
+
+    def on_answer_input_submitted(self, event: AnswerInput.Submitted) -> None:
+        if self.busy or self.ended or self.session.current is None:
+            return
+        self.busy = True
+        self.query_one("#answer-box", AnswerInput).input.disabled = True
+        self.check(event.value, int((self.now() - self.question_began) * 1000))
+
+    @work(thread=True, exclusive=True, group="check")
+    def check(self, answer: str, duration_ms: int) -> None:
+        instance = self.session.current
+        assert instance is not None
+        verdict = check_answer(instance, answer)
+        self.session.record(answer, verdict, duration_ms)
+        self.app.call_from_thread(self.answered)
+
+    def action_skip(self) -> None:
+        if self.busy or self.ended or self.session.current is None:
+            return
+        self.busy = True
+        self.skip(int((self.now() - self.question_began) * 1000))
+
+    @work(thread=True, exclusive=True, group="check")
+    def skip(self, duration_ms: int) -> None:
+        instance = self.session.current
+        assert instance is not None
+        self.session.skip(expected_answer_text(instance), duration_ms)
+        self.app.call_from_thread(self.answered)
+
+    def answered(self) -> None:
+        self.busy = False
+        remaining = self.remaining
+        if remaining is not None and remaining <= 0:
+            self.finish()
+        else:
+            self.show_next()
+
+    def action_end(self) -> None:
+        if not self.busy:
+            self.finish()
+
+    def finish(self) -> None:
+        from quizapp.screens.drill_report import DrillReportScreen
+
+        if self.ended:
+            return
+        self.ended = True
+        report = self.session.finish()
+        self.app.switch_screen(DrillReportScreen(report))

@@ -57,7 +57,7 @@ def evaluate(node: Node, env: Mapping[str, object] | None = None, *, batched: bo
         data = np.asarray(raw, dtype=np.float64)
         values[name] = Value(data, data.ndim - 1 if batched else data.ndim)
     with np.errstate(all="ignore"):
-        return _Evaluator(values).eval(node)
+        return _Evaluator(values).value_of(node)
 
 
 def evaluate_constant(node: Node) -> float:
@@ -116,7 +116,7 @@ class _Evaluator:
     def __init__(self, env: dict[str, Value]) -> None:
         self.env = env
 
-    def eval(self, node: Node) -> Value:
+    def value_of(self, node: Node) -> Value:
         match node:
             case Number(text):
                 return Value(np.asarray(float(text)), 0)
@@ -127,20 +127,20 @@ class _Evaluator:
                     raise EvaluationError(f"no value for {name!r}")
                 return self.env[name]
             case Neg(operand):
-                value = self.eval(operand)
+                value = self.value_of(operand)
                 return Value(-value.data, value.rank)
             case BinOp("@", left, right):
-                return self.matmul(self.eval(left), self.eval(right))
+                return self.matmul(self.value_of(left), self.value_of(right))
             case BinOp(op, left, right):
-                return self.elementwise(op, [self.eval(left), self.eval(right)])
+                return self.elementwise(op, [self.value_of(left), self.value_of(right)])
             case Compare(op, left, right):
-                return self.elementwise(op, [self.eval(left), self.eval(right)])
+                return self.elementwise(op, [self.value_of(left), self.value_of(right)])
             case Call(func, args):
-                return self.call(func, [self.eval(a) for a in args])
+                return self.call(func, [self.value_of(a) for a in args])
             case ListExpr(items):
-                return self.stack([self.eval(item) for item in items])
+                return self.stack([self.value_of(item) for item in items])
             case Index(base, index):
-                return self.index(self.eval(base), self.eval(index))
+                return self.index(self.value_of(base), self.value_of(index))
         raise TypeError(f"not an expression node: {node!r}")
 
     # -- alignment -----------------------------------------------------------------------

@@ -115,7 +115,9 @@ _NAMED = {
     "negative": Domain(-math.inf, 0.0, text="negative"),
     "integer": Domain(integer=True, text="integer"),
     "positive integer": Domain(0.0, math.inf, integer=True, text="positive integer"),
-    "nonnegative integer": Domain(0.0, math.inf, integer=True, closed=(True, False), text="nonnegative integer"),
+    "nonnegative integer": Domain(
+        0.0, math.inf, integer=True, closed=(True, False), text="nonnegative integer"
+    ),
     "probability": Domain(0.0, 1.0, text="(0, 1)"),
 }
 _INTERVAL = re.compile(r"^\s*([(\[])\s*([^,]+?)\s*,\s*([^,]+?)\s*([)\]])\s*(integer)?\s*$")

@@ -233,7 +233,9 @@ class DrillSession:
             result=result,
             answers=tuple(self.answers),
             unanswered=unanswered,
-            mistakes=tuple(Counter(a.verdict.mistake for a in self.answers if a.verdict.mistake).most_common()),
+            mistakes=tuple(
+                Counter(a.verdict.mistake for a in self.answers if a.verdict.mistake).most_common()
+            ),
             weakest=weakest_topics(self.answers, unanswered),
             earlier=tuple(earlier[-EARLIER_SHOWN:]),
         )

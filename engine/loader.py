@@ -348,7 +348,7 @@ class _QuizReader:
         if "plot" in data:
             fields["plot"] = self.plot(data["plot"], self.line_of("plot"))
         card = Card(**base, **fields)
-        self.require(card, data)
+        self.require(card)
         return card
 
     def kind(self, data: dict[str, Any]) -> CardKind:
@@ -365,7 +365,7 @@ class _QuizReader:
             )
         return kind  # type: ignore[no-any-return]
 
-    def require(self, card: Card, data: dict[str, Any]) -> None:
+    def require(self, card: Card) -> None:
         if card.kind == "symbolic" and card.answer is None:
             raise self.fail(self.first_line, "a symbolic card needs an answer")
         if card.kind == "numeric" and card.answer is None and card.reference is None:

@@ -56,7 +56,9 @@ def _parse(formula: Formula, names: frozenset[str], what: str) -> Node:
     unknown = sorted(free_names(node) - names)
     if unknown:
         known = ", ".join(sorted(names)) or "none"
-        raise PlotError(f"{what} uses {', '.join(unknown)}, which is neither the variable nor a given ({known})")
+        raise PlotError(
+            f"{what} uses {', '.join(unknown)}, which is neither the variable nor a given ({known})"
+        )
     return node
 
 
@@ -81,7 +83,9 @@ def plot_data(spec: PlotSpec, values: Mapping[str, npt.ArrayLike], points: int =
         dys = _curve(_parse(spec.derivative, names | {variable}, "plot derivative"), variable, xs, givens)
     elif spec.numeric_derivative:
         h = _STEP * max(1.0, high - low)
-        dys = (_curve(function, variable, xs + h, givens) - _curve(function, variable, xs - h, givens)) / (2 * h)
+        dys = (_curve(function, variable, xs + h, givens) - _curve(function, variable, xs - h, givens)) / (
+            2 * h
+        )
     mark: tuple[float, float] | None = None
     if spec.mark is not None:
         name = canonical_name(spec.mark)

@@ -150,7 +150,7 @@ def run_card_reference(
             f"{reference.name} has no input {next(iter(mapped))!r} (inputs: {known})", use.line
         )
     n = batch_size(values, batched)
-    function = _function_input(use, values, reference.takes_function, n) if reference.takes_function else None
+    function = _function_input(use, values, n) if reference.takes_function else None
     try:
         raw = run_reference(reference, inputs, n, device, function=function)
         full_inputs, _ = prepare_inputs(reference, inputs, n)
@@ -166,7 +166,7 @@ def run_card_reference(
     return outputs, env, list(reference.mistakes)
 
 
-def _function_input(use: ReferenceUse, values: Mapping[str, Array], needed: bool, n: int) -> FunctionInput:
+def _function_input(use: ReferenceUse, values: Mapping[str, Array], n: int) -> FunctionInput:
     """The card's function for a reference that differentiates one; coefficients come from the givens."""
     from engine.references import FunctionInput
 

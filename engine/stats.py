@@ -205,4 +205,3 @@ def format_stats(stats: Stats) -> str:
         recent = stats.drills[-5:]
         lines += ["", "drills (latest last): " + ", ".join(f"{d.accuracy:.0%}" for d in recent)]
     return "\n".join(lines)
-

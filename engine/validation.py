@@ -133,7 +133,9 @@ class CardValidator:
                 return
             if data.mark is not None and not data.xs[0] <= data.mark[0] <= data.xs[-1]:
                 self.report(
-                    card.plot.line, f"the marked point {data.mark[0]:g} is outside the plot range {where}", "warning"
+                    card.plot.line,
+                    f"the marked point {data.mark[0]:g} is outside the plot range {where}",
+                    "warning",
                 )
                 return
 

@@ -73,24 +73,22 @@ def test_study_screen_with_live_preview(snap_compare: Any, tmp_path: Path) -> No
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
 
 
-def test_feedback_with_a_named_mistake(snap_compare: Any, tmp_path: Path) -> None:
-    async def run_before(pilot: Any) -> None:
-        await start(pilot)
-        await answer(pilot, "0.4")
-        await pilot.press("enter")
-        await settle(pilot)
-        await answer(pilot, "σ(x)")
+async def answer_two_cards(pilot: Any) -> None:
+    """A right numeric answer, then a symbolic one with a named mistake (its feedback shown)."""
+    await start(pilot)
+    await answer(pilot, "0.4")
+    await pilot.press("enter")
+    await settle(pilot)
+    await answer(pilot, "σ(x)")
 
-    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+def test_feedback_with_a_named_mistake(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=answer_two_cards)
 
 
 def test_summary_screen(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
-        await start(pilot)
-        await answer(pilot, "0.4")
-        await pilot.press("enter")
-        await settle(pilot)
-        await answer(pilot, "σ(x)")
+        await answer_two_cards(pilot)
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("space", "3")
@@ -116,7 +114,13 @@ def drill_app(tmp_path: Path) -> QuizApp:
     cards = drill_cards(Catalog.load([FIXTURES / "drill"]).decks)
     now = [1000.0]  # a clock that moves only between answers: the countdown is the same every run
 
-    app = QuizApp([FIXTURES / "drill"], store, seed=7, clock=lambda: now[0], drill=(cards, DrillOptions(count=4, seed=7)))
+    app = QuizApp(
+        [FIXTURES / "drill"],
+        store,
+        seed=7,
+        clock=lambda: now[0],
+        drill=(cards, DrillOptions(count=4, seed=7)),
+    )
     app.advance = lambda seconds: now.__setitem__(0, now[0] + seconds)  # type: ignore[attr-defined]
     return app
 

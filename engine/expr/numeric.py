@@ -221,7 +221,7 @@ class _Evaluator:
             return Value(np.log(args[0].data), args[0].rank)
         if func in ("min", "max"):
             if len(args) == 1:
-                return self.reduce(func, args[0], np.min if func == "min" else np.max)
+                return self.reduce(args[0], np.min if func == "min" else np.max)
             arrays, rank = self.align(args)
             combine = np.minimum if func == "min" else np.maximum
             result = arrays[0]
@@ -247,7 +247,7 @@ class _Evaluator:
             raise EvaluationError(f"axis {position:g} does not exist for {describe_shape(value.item_shape)}")
         return value.data.ndim - value.rank + int(position)
 
-    def reduce(self, func: str, value: Value, fn: Callable[..., Array], axis: Value | None = None) -> Value:
+    def reduce(self, value: Value, fn: Callable[..., Array], axis: Value | None = None) -> Value:
         return Value(fn(value.data, axis=self.item_axis(value, axis)), value.rank - 1)
 
     def vector_function(self, func: str, args: list[Value]) -> Value:
@@ -255,9 +255,9 @@ class _Evaluator:
         axis = args[1] if len(args) > 1 else None
         match func:
             case "sum" | "mean" | "var" | "std":
-                return self.reduce(func, first, getattr(np, func), axis)
+                return self.reduce(first, getattr(np, func), axis)
             case "norm":
-                return self.reduce(func, first, lambda d, axis: np.sqrt(np.sum(d * d, axis=axis)), axis)
+                return self.reduce(first, lambda d, axis: np.sqrt(np.sum(d * d, axis=axis)), axis)
             case "dot":
                 (a, b), rank = self.align(args)
                 if rank != 1:

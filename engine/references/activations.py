@@ -110,9 +110,7 @@ def _with_jacobian(name: str) -> Compute:
 
         x = to_tensor(arrays["x"], device).requires_grad_(True)
         y = _apply(name, arrays, [], x)
-        rows = [
-            torch.autograd.grad(y[:, i].sum(), x, retain_graph=True)[0] for i in range(y.shape[1])
-        ]
+        rows = [torch.autograd.grad(y[:, i].sum(), x, retain_graph=True)[0] for i in range(y.shape[1])]
         return {"y": to_numpy(y), "jacobian": to_numpy(torch.stack(rows, dim=1))}
 
     return compute
@@ -150,8 +148,12 @@ REFERENCES = (
         "The logistic sigmoid σ(x) = 1/(1 + e^(−x)).",
         "torch.sigmoid",
         mistakes=(
-            Mistake("derivative-of-x", "dy", "x * (1 - x)",
-                    "Applied σ(1−σ) to x; the derivative is σ(x)(1 − σ(x))."),
+            Mistake(
+                "derivative-of-x",
+                "dy",
+                "x * (1 - x)",
+                "Applied σ(1−σ) to x; the derivative is σ(x)(1 − σ(x)).",
+            ),
         ),
     ),
     _scalar(
@@ -159,10 +161,18 @@ REFERENCES = (
         "The hyperbolic tangent, 2σ(2x) − 1.",
         "torch.tanh",
         mistakes=(
-            Mistake("derivative-of-x", "dy", "1 - x ^ 2",
-                    "Applied 1 − tanh² to x; the derivative is 1 − tanh(x)²."),
-            Mistake("sigmoid-derivative-form", "dy", "y * (1 - y)",
-                    "Used the sigmoid's derivative form y(1 − y); tanh′ = 1 − y²."),
+            Mistake(
+                "derivative-of-x",
+                "dy",
+                "1 - x ^ 2",
+                "Applied 1 − tanh² to x; the derivative is 1 − tanh(x)².",
+            ),
+            Mistake(
+                "sigmoid-derivative-form",
+                "dy",
+                "y * (1 - y)",
+                "Used the sigmoid's derivative form y(1 − y); tanh′ = 1 − y².",
+            ),
         ),
     ),
     _scalar(
@@ -170,8 +180,12 @@ REFERENCES = (
         "max(0, x); torch's derivative at exactly 0 is 0.",
         "torch.nn.functional.relu",
         mistakes=(
-            Mistake("derivative-one-at-zero", "dy", "where(x >= 0, 1, 0)",
-                    "Took the derivative at 0 as 1; torch's ReLU backward gives 0 at x = 0."),
+            Mistake(
+                "derivative-one-at-zero",
+                "dy",
+                "where(x >= 0, 1, 0)",
+                "Took the derivative at 0 as 1; torch's ReLU backward gives 0 at x = 0.",
+            ),
         ),
     ),
     _scalar(
@@ -180,8 +194,12 @@ REFERENCES = (
         "torch.nn.functional.leaky_relu",
         (Param("negative_slope", (), 0.01, "slope for x < 0"),),
         (
-            Mistake("max-form", "y", "max(negative_slope * x, x)",
-                    "Wrote max(a·x, x); it equals torch's x if x > 0 else a·x only for a ≤ 1."),
+            Mistake(
+                "max-form",
+                "y",
+                "max(negative_slope * x, x)",
+                "Wrote max(a·x, x); it equals torch's x if x > 0 else a·x only for a ≤ 1.",
+            ),
         ),
     ),
     _scalar(
@@ -190,8 +208,12 @@ REFERENCES = (
         "torch.nn.functional.elu",
         (Param("alpha", (), 1.0, "scale of the negative part"),),
         (
-            Mistake("missing-minus-one", "y", "where(x > 0, x, alpha * exp(x))",
-                    "Forgot the −1: ELU's negative part is α(e^x − 1), which is 0 at x = 0."),
+            Mistake(
+                "missing-minus-one",
+                "y",
+                "where(x > 0, x, alpha * exp(x))",
+                "Forgot the −1: ELU's negative part is α(e^x − 1), which is 0 at x = 0.",
+            ),
         ),
     ),
     _scalar(
@@ -199,8 +221,12 @@ REFERENCES = (
         "λ·elu(x, α) with λ = 1.0507009873554805, α = 1.6732632423543772.",
         "torch.nn.functional.selu",
         mistakes=(
-            Mistake("lambda-omitted", "y", "where(x > 0, x, 1.6732632423543772 * (exp(x) - 1))",
-                    "Left out the scale λ = 1.0507…; SELU is λ·ELU(x, α) on both sides of 0."),
+            Mistake(
+                "lambda-omitted",
+                "y",
+                "where(x > 0, x, 1.6732632423543772 * (exp(x) - 1))",
+                "Left out the scale λ = 1.0507…; SELU is λ·ELU(x, α) on both sides of 0.",
+            ),
         ),
     ),
     _scalar(
@@ -208,13 +234,25 @@ REFERENCES = (
         "Exact GELU x·Φ(x) (torch's default, approximate='none').",
         "torch.nn.functional.gelu",
         mistakes=(
-            Mistake("tanh-approximation", "y", GELU_TANH,
-                    "Used the tanh approximation; torch's default GELU is exact, x·Φ(x) "
-                    "(they differ by up to 4.7e−4)."),
-            Mistake("sigmoid-approximation", "y", "x * sigmoid(1.702 * x)",
-                    "Used x·σ(1.702x); it only approximates GELU (error up to 0.02)."),
-            Mistake("missing-product-rule", "dy", "Phi(x)",
-                    "Differentiated x·Φ(x) as Φ(x); the derivative is Φ(x) + x·φ(x)."),
+            Mistake(
+                "tanh-approximation",
+                "y",
+                GELU_TANH,
+                "Used the tanh approximation; torch's default GELU is exact, x·Φ(x) "
+                "(they differ by up to 4.7e−4).",
+            ),
+            Mistake(
+                "sigmoid-approximation",
+                "y",
+                "x * sigmoid(1.702 * x)",
+                "Used x·σ(1.702x); it only approximates GELU (error up to 0.02).",
+            ),
+            Mistake(
+                "missing-product-rule",
+                "dy",
+                "Phi(x)",
+                "Differentiated x·Φ(x) as Φ(x); the derivative is Φ(x) + x·φ(x).",
+            ),
         ),
     ),
     _scalar(
@@ -222,8 +260,12 @@ REFERENCES = (
         "GELU's tanh approximation ½x(1 + tanh(√(2/π)(x + 0.044715x³))).",
         "torch.nn.functional.gelu(approximate='tanh')",
         mistakes=(
-            Mistake("exact-gelu", "y", "x * Phi(x)",
-                    "Gave exact GELU; approximate='tanh' computes the tanh formula."),
+            Mistake(
+                "exact-gelu",
+                "y",
+                "x * Phi(x)",
+                "Gave exact GELU; approximate='tanh' computes the tanh formula.",
+            ),
         ),
     ),
     _scalar(
@@ -236,8 +278,12 @@ REFERENCES = (
         "SiLU x·σ(x) (Swish with β = 1).",
         "torch.nn.functional.silu",
         mistakes=(
-            Mistake("missing-product-rule", "dy", "sigmoid(x)",
-                    "Differentiated x·σ(x) as σ(x); the derivative is σ(x)(1 + x(1 − σ(x)))."),
+            Mistake(
+                "missing-product-rule",
+                "dy",
+                "sigmoid(x)",
+                "Differentiated x·σ(x) as σ(x); the derivative is σ(x)(1 + x(1 − σ(x))).",
+            ),
         ),
     ),
     _scalar(
@@ -246,10 +292,15 @@ REFERENCES = (
         "composed of torch ops: x * torch.sigmoid(beta * x)",
         (Param("beta", (), 1.0, "the slope inside the sigmoid"),),
         (
-            Mistake("beta-ignored", "y", "x * sigmoid(x)",
-                    "Dropped β: Swish is x·σ(βx), SiLU only when β = 1."),
-            Mistake("silu-derivative", "dy", "y + sigmoid(beta * x) * (1 - y)",
-                    "Used SiLU's derivative f + σ(1 − f); Swish's is βf + σ(βx)(1 − βf)."),
+            Mistake(
+                "beta-ignored", "y", "x * sigmoid(x)", "Dropped β: Swish is x·σ(βx), SiLU only when β = 1."
+            ),
+            Mistake(
+                "silu-derivative",
+                "dy",
+                "y + sigmoid(beta * x) * (1 - y)",
+                "Used SiLU's derivative f + σ(1 − f); Swish's is βf + σ(βx)(1 − βf).",
+            ),
         ),
     ),
     _scalar(
@@ -261,8 +312,12 @@ REFERENCES = (
             Param("threshold", (), 20.0, "above βx > threshold torch returns x"),
         ),
         (
-            Mistake("beta-not-divided", "y", "log(1 + exp(beta * x))",
-                    "Forgot to divide by β: softplus is log(1 + e^(βx))/β."),
+            Mistake(
+                "beta-not-divided",
+                "y",
+                "log(1 + exp(beta * x))",
+                "Forgot to divide by β: softplus is log(1 + e^(βx))/β.",
+            ),
         ),
     ),
     _scalar("mish", "x·tanh(softplus(x)).", "torch.nn.functional.mish"),
@@ -272,8 +327,12 @@ REFERENCES = (
         "relu6(x + 3)/6: slope 1/6, saturating at ±3.",
         "torch.nn.functional.hardsigmoid",
         mistakes=(
-            Mistake("slope-0.2", "y", "clip(0.2 * x + 0.5, 0, 1)",
-                    "Used Keras's hard sigmoid (slope 0.2); torch's is relu6(x + 3)/6, slope 1/6."),
+            Mistake(
+                "slope-0.2",
+                "y",
+                "clip(0.2 * x + 0.5, 0, 1)",
+                "Used Keras's hard sigmoid (slope 0.2); torch's is relu6(x + 3)/6, slope 1/6.",
+            ),
         ),
     ),
     *(
@@ -315,9 +374,12 @@ REFERENCES = (
                 "GLU a·σ(b): the first half of the input is the value, the second the gate.",
                 "torch.nn.functional.glu(dim=-1) on the flattened (2, h) item, i.e. cat([a, b])",
                 (
-                    Mistake("gate-on-first-half", "y", "sigmoid(x[0]) * x[1]",
-                            "Gated with the first half; F.glu gates with the SECOND half: "
-                            "a·σ(b)."),
+                    Mistake(
+                        "gate-on-first-half",
+                        "y",
+                        "sigmoid(x[0]) * x[1]",
+                        "Gated with the first half; F.glu gates with the SECOND half: a·σ(b).",
+                    ),
                 ),
             ),
             (
@@ -325,11 +387,19 @@ REFERENCES = (
                 "SwiGLU a·silu(b), with F.glu's layout (value first, gate second).",
                 "composed of torch ops: a * torch.nn.functional.silu(b)",
                 (
-                    Mistake("gate-on-first-half", "y", "x[0] * sigmoid(x[0]) * x[1]",
-                            "Applied Swish to the first half; here, as in F.glu, the second "
-                            "half is the gate: a·silu(b)."),
-                    Mistake("sigmoid-gate", "y", "x[0] * sigmoid(x[1])",
-                            "Gated with σ(b) (that is GLU); SwiGLU gates with silu(b) = b·σ(b)."),
+                    Mistake(
+                        "gate-on-first-half",
+                        "y",
+                        "x[0] * sigmoid(x[0]) * x[1]",
+                        "Applied Swish to the first half; here, as in F.glu, the second "
+                        "half is the gate: a·silu(b).",
+                    ),
+                    Mistake(
+                        "sigmoid-gate",
+                        "y",
+                        "x[0] * sigmoid(x[1])",
+                        "Gated with σ(b) (that is GLU); SwiGLU gates with silu(b) = b·σ(b).",
+                    ),
                 ),
             ),
         )

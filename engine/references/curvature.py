@@ -63,8 +63,7 @@ def _classify(arrays: Arrays, device: torch.device, function: FunctionInput) -> 
     classification = torch.full_like(value, 2.0)  # saddle point unless shown otherwise
     classification[positive] = 0.0
     classification[negative] = 1.0
-    classification[zero & ~positive & ~negative] = 3.0
-    classification[zero & (positive | negative)] = 3.0
+    classification[zero] = 3.0  # a zero eigenvalue overrides the signs of the others
     classification[~critical] = 4.0
     ratio = (eigenvalues > tolerance[:, None]).to(torch.float64).mean(dim=1)
     return {

@@ -31,8 +31,7 @@ def describe(ref: Reference) -> str:
         "|---|---|---|---|",
     ]
     lines += [
-        f"| `{p.name}` | {format_shape(p.shape)} | {_default(p.default)} | {p.doc} |"
-        for p in ref.inputs
+        f"| `{p.name}` | {format_shape(p.shape)} | {_default(p.default)} | {p.doc} |" for p in ref.inputs
     ]
     lines += ["", "| output | shape | meaning |", "|---|---|---|"]
     lines += [
@@ -43,9 +42,7 @@ def describe(ref: Reference) -> str:
     ]
     if ref.mistakes:
         lines += ["", "Known mistakes:", ""]
-        lines += [
-            f"- `{m.name}` ({m.output} = `{m.formula}`): {m.explanation}" for m in ref.mistakes
-        ]
+        lines += [f"- `{m.name}` ({m.output} = `{m.formula}`): {m.explanation}" for m in ref.mistakes]
     return "\n".join(lines) + "\n"
 
 

@@ -99,9 +99,7 @@ def _lecun(h: Sizes) -> dict[str, float]:
 
     shape = {"fan_in": h["fan_in"], "fan_out": 1.0}
     ((_, std),) = sampled_with(lambda: init.kaiming_normal_(weight(shape), nonlinearity="linear"))
-    ((_, bound),) = sampled_with(
-        lambda: init.kaiming_uniform_(weight(shape), nonlinearity="linear")
-    )
+    ((_, bound),) = sampled_with(lambda: init.kaiming_uniform_(weight(shape), nonlinearity="linear"))
     return {"normal_std": std, "uniform_bound": bound}
 
 
@@ -110,9 +108,7 @@ def _linear_default(h: Sizes) -> dict[str, float]:
 
     fan_in = as_count(h["fan_in"], "fan_in", minimum=1)
     fan_out = as_count(h["fan_out"], "fan_out", minimum=1)
-    (_, weight_bound), (_, bias_bound) = sampled_with(
-        lambda: torch.nn.Linear(fan_in, fan_out, device="meta")
-    )
+    (_, weight_bound), (_, bias_bound) = sampled_with(lambda: torch.nn.Linear(fan_in, fan_out, device="meta"))
     return {"weight_bound": weight_bound, "bias_bound": bias_bound}
 
 
@@ -166,9 +162,7 @@ def _reference(
     recipe: Recipe,
     mistakes: tuple[Mistake, ...] = (),
 ) -> Reference:
-    return Reference(
-        name, summary, torch_api, inputs, outputs, mistakes, "initialization", _compute(recipe)
-    )
+    return Reference(name, summary, torch_api, inputs, outputs, mistakes, "initialization", _compute(recipe))
 
 
 REFERENCES = (
@@ -184,8 +178,12 @@ REFERENCES = (
         (Output("fan_in", (), ""), Output("fan_out", (), "")),
         _fans,
         (
-            Mistake("fans-swapped", "fan_in", "out_features * receptive_field",
-                    "Took fan_in from size(0); a weight is (out, in), so fan_in = size(1)·k."),
+            Mistake(
+                "fans-swapped",
+                "fan_in",
+                "out_features * receptive_field",
+                "Took fan_in from size(0); a weight is (out, in), so fan_in = size(1)·k.",
+            ),
         ),
     ),
     _reference(
@@ -196,11 +194,13 @@ REFERENCES = (
         tuple(Output(f"gain_{name}", (), f"calculate_gain('{name}')") for name in GAINS),
         _gains,
         (
-            Mistake("sqrt-2-for-leaky-relu", "gain_leaky_relu", "sqrt(2)",
-                    "Gave ReLU's √2; leaky_relu's gain is sqrt(2/(1 + s²)) with s = 0.01 by "
-                    "default (1.41414)."),
-            Mistake("tanh-gain-one", "gain_tanh", "1",
-                    "Gave 1 for tanh; torch recommends 5/3."),
+            Mistake(
+                "sqrt-2-for-leaky-relu",
+                "gain_leaky_relu",
+                "sqrt(2)",
+                "Gave ReLU's √2; leaky_relu's gain is sqrt(2/(1 + s²)) with s = 0.01 by default (1.41414).",
+            ),
+            Mistake("tanh-gain-one", "gain_tanh", "1", "Gave 1 for tanh; torch recommends 5/3."),
         ),
     ),
     _reference(
@@ -215,12 +215,24 @@ REFERENCES = (
         ),
         _xavier,
         (
-            Mistake("lecun-variance", "normal_std", "gain / sqrt(fan_in)",
-                    "Used variance 1/n (that is LeCun); Xavier's is 2/(fan_in + fan_out)."),
-            Mistake("no-factor-2", "normal_std", "gain * sqrt(1 / (fan_in + fan_out))",
-                    "Dropped the 2: Xavier's variance is 2/(fan_in + fan_out)."),
-            Mistake("std-as-bound", "uniform_bound", "normal_std",
-                    "Used the std as the uniform bound; U(−b, b) has std b/√3, so b = √3·std."),
+            Mistake(
+                "lecun-variance",
+                "normal_std",
+                "gain / sqrt(fan_in)",
+                "Used variance 1/n (that is LeCun); Xavier's is 2/(fan_in + fan_out).",
+            ),
+            Mistake(
+                "no-factor-2",
+                "normal_std",
+                "gain * sqrt(1 / (fan_in + fan_out))",
+                "Dropped the 2: Xavier's variance is 2/(fan_in + fan_out).",
+            ),
+            Mistake(
+                "std-as-bound",
+                "uniform_bound",
+                "normal_std",
+                "Used the std as the uniform bound; U(−b, b) has std b/√3, so b = √3·std.",
+            ),
         ),
     ),
     _reference(
@@ -236,12 +248,24 @@ REFERENCES = (
         ),
         _kaiming,
         (
-            Mistake("fan-out", "normal_std", "sqrt(2 / (1 + a ^ 2)) / sqrt(fan_out)",
-                    "Used the output dimension; torch's default mode is 'fan_in' (size(1))."),
-            Mistake("no-factor-2", "normal_std", "1 / sqrt(fan_in)",
-                    "Left out the ReLU gain √2 (that is LeCun); He's variance is 2/fan_in."),
-            Mistake("std-as-bound", "uniform_bound", "normal_std",
-                    "Used the std as the uniform bound; the bound is √3·std = sqrt(6/fan_in)."),
+            Mistake(
+                "fan-out",
+                "normal_std",
+                "sqrt(2 / (1 + a ^ 2)) / sqrt(fan_out)",
+                "Used the output dimension; torch's default mode is 'fan_in' (size(1)).",
+            ),
+            Mistake(
+                "no-factor-2",
+                "normal_std",
+                "1 / sqrt(fan_in)",
+                "Left out the ReLU gain √2 (that is LeCun); He's variance is 2/fan_in.",
+            ),
+            Mistake(
+                "std-as-bound",
+                "uniform_bound",
+                "normal_std",
+                "Used the std as the uniform bound; the bound is √3·std = sqrt(6/fan_in).",
+            ),
         ),
     ),
     _reference(
@@ -255,8 +279,12 @@ REFERENCES = (
         ),
         _lecun,
         (
-            Mistake("he-factor", "normal_std", "sqrt(2 / fan_in)",
-                    "Included ReLU's factor 2 (that is He); LeCun's variance is 1/fan_in."),
+            Mistake(
+                "he-factor",
+                "normal_std",
+                "sqrt(2 / fan_in)",
+                "Included ReLU's factor 2 (that is He); LeCun's variance is 1/fan_in.",
+            ),
         ),
     ),
     _reference(
@@ -270,10 +298,18 @@ REFERENCES = (
         ),
         _linear_default,
         (
-            Mistake("he-uniform", "weight_bound", "sqrt(6 / fan_in)",
-                    "Assumed He (a = 0); nn.Linear uses a = √5, giving 1/sqrt(fan_in)."),
-            Mistake("xavier-uniform", "weight_bound", "sqrt(6 / (fan_in + fan_out))",
-                    "Assumed Xavier; nn.Linear's default bound is 1/sqrt(fan_in)."),
+            Mistake(
+                "he-uniform",
+                "weight_bound",
+                "sqrt(6 / fan_in)",
+                "Assumed He (a = 0); nn.Linear uses a = √5, giving 1/sqrt(fan_in).",
+            ),
+            Mistake(
+                "xavier-uniform",
+                "weight_bound",
+                "sqrt(6 / (fan_in + fan_out))",
+                "Assumed Xavier; nn.Linear's default bound is 1/sqrt(fan_in).",
+            ),
         ),
     ),
 )

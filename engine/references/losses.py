@@ -84,25 +84,21 @@ def _functions() -> dict[str, LossFn]:
     return {
         "mse": lambda v, h: F.mse_loss(v["input"], v["target"], reduction="none").mean(-1),
         "mae": lambda v, h: F.l1_loss(v["input"], v["target"], reduction="none").mean(-1),
-        "huber": lambda v, h: F.huber_loss(
-            v["input"], v["target"], reduction="none", delta=h["delta"]
-        ).mean(-1),
+        "huber": lambda v, h: F.huber_loss(v["input"], v["target"], reduction="none", delta=h["delta"]).mean(
+            -1
+        ),
         "smooth_l1": lambda v, h: F.smooth_l1_loss(
             v["input"], v["target"], reduction="none", beta=h["beta"]
         ).mean(-1),
         "cross_entropy": cross_entropy,
         "cross_entropy_probs": cross_entropy,
         "nll": nll,
-        "bce": lambda v, h: F.binary_cross_entropy(
-            v["input"], v["target"], reduction="none"
-        ).mean(-1),
+        "bce": lambda v, h: F.binary_cross_entropy(v["input"], v["target"], reduction="none").mean(-1),
         "bce_with_logits": lambda v, h: F.binary_cross_entropy_with_logits(
             v["input"], v["target"], pos_weight=v["pos_weight"], reduction="none"
         ).mean(-1),
         # 'batchmean': the KL summed over classes, averaged over rows.
-        "kl_div": lambda v, h: F.kl_div(v["input"], v["target"], reduction="none")
-        .sum(-1)
-        .mean(-1),
+        "kl_div": lambda v, h: F.kl_div(v["input"], v["target"], reduction="none").sum(-1).mean(-1),
         "focal": focal,
         "margin_ranking": lambda v, h: F.margin_ranking_loss(
             v["x1"], v["x2"], v["target"], margin=h["margin"], reduction="none"
@@ -207,8 +203,12 @@ REFERENCES = (
         _pair(),
         mistakes=(
             _sum_not_mean(f"{DIFF} ^ 2"),
-            Mistake("halved", "loss", f"mean({DIFF} ^ 2) / 2",
-                    "Included the ½ of the textbook's ½(y − ŷ)²; MSELoss has no ½."),
+            Mistake(
+                "halved",
+                "loss",
+                f"mean({DIFF} ^ 2) / 2",
+                "Included the ½ of the textbook's ½(y − ŷ)²; MSELoss has no ½.",
+            ),
         ),
     ),
     _loss(
@@ -305,15 +305,18 @@ REFERENCES = (
         "torch.nn.functional.binary_cross_entropy",
         _pair("probabilities in [0, 1]"),
         mistakes=(
-            Mistake("missing-minus", "loss", f"mean({BCE_TERMS})",
-                    "Forgot the minus sign: BCE = −[y·log p + (1−y)·log(1−p)], positive."),
+            Mistake(
+                "missing-minus",
+                "loss",
+                f"mean({BCE_TERMS})",
+                "Forgot the minus sign: BCE = −[y·log p + (1−y)·log(1−p)], positive.",
+            ),
             _sum_not_mean(f"-({BCE_TERMS})"),
         ),
     ),
     _loss(
         "bce_with_logits",
-        "Binary cross-entropy of logits, σ applied stably inside; pos_weight scales the y·log σ "
-        "term.",
+        "Binary cross-entropy of logits, σ applied stably inside; pos_weight scales the y·log σ term.",
         "torch.nn.functional.binary_cross_entropy_with_logits",
         (
             *_pair("logits"),
@@ -323,8 +326,7 @@ REFERENCES = (
             Mistake(
                 "pos-weight-on-both-terms",
                 "loss",
-                "-mean(pos_weight * (target * log(sigmoid(input)) + (1 - target) * "
-                "log(1 - sigmoid(input))))",
+                "-mean(pos_weight * (target * log(sigmoid(input)) + (1 - target) * log(1 - sigmoid(input))))",
                 "Weighted both terms; pos_weight multiplies only the positive term y·log σ(z).",
             ),
         ),
@@ -338,16 +340,31 @@ REFERENCES = (
             Param("target", ("b", "c"), None, "p: probabilities (log_target=False)"),
         ),
         mistakes=(
-            Mistake("sign-flipped", "loss", f"-mean(sum({KL_TERMS}))",
-                    "Flipped the sign; KL(p‖q) = Σ p·log(p/q) ≥ 0."),
-            Mistake("p-q-swapped", "loss", "mean(sum(exp(input) * (input - log(target))))",
-                    "Computed KL(q‖p); kl_div(input=log q, target=p) gives KL(p‖q)."),
-            Mistake("mean-reduction", "loss", f"mean(mean({KL_TERMS}))",
-                    "Divided by b·c (reduction='mean', the module's default); the KL "
-                    "divergence is reduction='batchmean', divided by b."),
-            Mistake("probabilities-as-input", "loss",
-                    "mean(sum(target * (log(target) - exp(input))))",
-                    "Passed q instead of log q as input; kl_div expects log-probabilities."),
+            Mistake(
+                "sign-flipped",
+                "loss",
+                f"-mean(sum({KL_TERMS}))",
+                "Flipped the sign; KL(p‖q) = Σ p·log(p/q) ≥ 0.",
+            ),
+            Mistake(
+                "p-q-swapped",
+                "loss",
+                "mean(sum(exp(input) * (input - log(target))))",
+                "Computed KL(q‖p); kl_div(input=log q, target=p) gives KL(p‖q).",
+            ),
+            Mistake(
+                "mean-reduction",
+                "loss",
+                f"mean(mean({KL_TERMS}))",
+                "Divided by b·c (reduction='mean', the module's default); the KL "
+                "divergence is reduction='batchmean', divided by b.",
+            ),
+            Mistake(
+                "probabilities-as-input",
+                "loss",
+                "mean(sum(target * (log(target) - exp(input))))",
+                "Passed q instead of log q as input; kl_div expects log-probabilities.",
+            ),
         ),
     ),
     _loss(
@@ -361,8 +378,12 @@ REFERENCES = (
             Param("gamma", (), 2.0, "focusing exponent"),
         ),
         mistakes=(
-            Mistake("no-alpha", "loss", f"-log({PT}) * (1 - {PT}) ^ gamma",
-                    "Left out α_t; torchvision weights positives by α = 0.25, negatives by 0.75."),
+            Mistake(
+                "no-alpha",
+                "loss",
+                f"-log({PT}) * (1 - {PT}) ^ gamma",
+                "Left out α_t; torchvision weights positives by α = 0.25, negatives by 0.75.",
+            ),
             Mistake(
                 "alpha-swapped",
                 "loss",
@@ -383,8 +404,12 @@ REFERENCES = (
         ),
         (Param("margin", (), 0.0, "required gap"),),
         mistakes=(
-            Mistake("sign-flipped", "loss", "mean(max(0, target * (x1 - x2) + margin))",
-                    "Dropped the minus: the loss is max(0, −y(x1 − x2) + margin)."),
+            Mistake(
+                "sign-flipped",
+                "loss",
+                "mean(max(0, target * (x1 - x2) + margin))",
+                "Dropped the minus: the loss is max(0, −y(x1 − x2) + margin).",
+            ),
         ),
     ),
     _loss(
@@ -394,8 +419,12 @@ REFERENCES = (
         _pair("distances (or scores)"),
         (Param("margin", (), 1.0, "margin for the y = −1 elements"),),
         mistakes=(
-            Mistake("missing-clamp", "loss", "mean(where(target > 0, input, margin - input))",
-                    "Forgot the max(0, ·) on the negatives: they cost max(0, margin − x)."),
+            Mistake(
+                "missing-clamp",
+                "loss",
+                "mean(where(target > 0, input, margin - input))",
+                "Forgot the max(0, ·) on the negatives: they cost max(0, margin − x).",
+            ),
         ),
     ),
     _loss(
@@ -438,8 +467,12 @@ REFERENCES = (
         ),
         (Param("margin", (), 0.0, "margin for dissimilar pairs"),),
         mistakes=(
-            Mistake("missing-clamp", "loss", f"where(target > 0, 1 - {COS}, {COS} - margin)",
-                    "Forgot the max(0, ·) on dissimilar pairs: they cost max(0, cos − margin)."),
+            Mistake(
+                "missing-clamp",
+                "loss",
+                f"where(target > 0, 1 - {COS}, {COS} - margin)",
+                "Forgot the max(0, ·) on dissimilar pairs: they cost max(0, cos − margin).",
+            ),
         ),
     ),
     _loss(

@@ -93,7 +93,7 @@ def _batch_norm_eval(arrays: Arrays, device: torch.device) -> Arrays:
     import torch
 
     def run(idx: np.ndarray, h: dict[str, float]) -> Arrays:
-        module = _batch_norm_module(arrays, idx, h, device, "").eval()
+        module = _batch_norm_module(arrays, idx, h, device, "").train(False)  # evaluation mode
         with torch.no_grad():
             y = module(to_tensor(arrays["x"][idx].reshape(1, -1), device))
         return {"y": to_numpy(y.reshape(len(idx), -1))}
@@ -234,8 +234,7 @@ REFERENCES = (
                 "eps-outside-sqrt",
                 "y",
                 "(x - running_mean) / (sqrt(running_var) + eps) * gamma + beta",
-                "Added eps to the standard deviation; torch adds it to the variance, inside "
-                "the square root.",
+                "Added eps to the standard deviation; torch adds it to the variance, inside the square root.",
             ),
         ),
         topic="normalization",
@@ -332,8 +331,7 @@ REFERENCES = (
             Mistake(
                 "layer-norm",
                 "y",
-                "(x - mean(mean(x))) / sqrt(mean(mean(x ^ 2)) - mean(mean(x)) ^ 2 + eps) * gamma"
-                " + beta",
+                "(x - mean(mean(x))) / sqrt(mean(mean(x ^ 2)) - mean(mean(x)) ^ 2 + eps) * gamma + beta",
                 "Normalised over all channels at once (LayerNorm, num_groups = 1); GroupNorm "
                 "takes statistics per group.",
             ),

@@ -227,15 +227,13 @@ ADADELTA = OptimizerSpec(
             "eps-outside-sqrt",
             "theta",
             f"theta_prev - lr * (sqrt(u_prev) + eps) / (sqrt(v) + eps) * {G}",
-            "Put eps outside the roots; Adadelta adds eps inside both: "
-            "Δ = sqrt(u + eps)/sqrt(v + eps)·g.",
+            "Put eps outside the roots; Adadelta adds eps inside both: Δ = sqrt(u + eps)/sqrt(v + eps)·g.",
         ),
         Mistake(
             "no-eps-in-numerator",
             "theta",
             f"theta_prev - lr * sqrt(u_prev) / sqrt(v + eps) * {G}",
-            "Left eps out of the numerator; with u = 0 Adadelta would never move. torch "
-            "uses sqrt(u + eps).",
+            "Left eps out of the numerator; with u = 0 Adadelta would never move. torch uses sqrt(u + eps).",
         ),
         Mistake(
             "lr-in-accumulator",
@@ -302,8 +300,7 @@ ADAM = OptimizerSpec(
         Mistake(
             "beta2-0.99",
             "theta",
-            f"theta_prev - lr * m_hat / (sqrt((0.99 * v_prev + 0.01 * {G} ^ 2) / "
-            f"(1 - 0.99 ^ t)) + eps)",
+            f"theta_prev - lr * m_hat / (sqrt((0.99 * v_prev + 0.01 * {G} ^ 2) / (1 - 0.99 ^ t)) + eps)",
             "Used β2 = 0.99; torch's Adam default is betas = (0.9, 0.999).",
         ),
         Mistake(
@@ -548,9 +545,7 @@ def _step(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
         theta[idx] = to_numpy(param)
     # State torch does not keep in this configuration comes back unchanged.
     count = len(theta)
-    unchanged = {
-        entry.name: arrays.get(f"{entry.name}_prev", np.zeros(count)) for entry in spec.state
-    }
+    unchanged = {entry.name: arrays.get(f"{entry.name}_prev", np.zeros(count)) for entry in spec.state}
     out = {"theta": theta, **_read_state(spec, optimizer, params, groups, unchanged)}
     if spec.derive is not None:
         out.update(spec.derive(arrays, out))
@@ -591,7 +586,9 @@ def _state_params(spec: OptimizerSpec) -> tuple[Param, ...]:
 def _step_counter(spec: OptimizerSpec) -> Param:
     if not spec.counter:
         return Param(
-            "t", (), 1.0,
+            "t",
+            (),
+            1.0,
             "step number; at t = 1 torch has no momentum buffer and starts it as a copy of g "
             "(b_prev is then ignored)",
         )

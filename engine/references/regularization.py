@@ -85,8 +85,7 @@ REFERENCES = (
                 "decay-without-lr",
                 "theta",
                 "theta_prev * (1 - weight_decay) - lr * grad",
-                "Shrank θ by (1 − wd); the decay is a gradient term, so it is scaled by lr: "
-                "(1 − lr·wd)·θ.",
+                "Shrank θ by (1 − wd); the decay is a gradient term, so it is scaled by lr: (1 − lr·wd)·θ.",
             ),
             Mistake(
                 "double-decay",
@@ -142,8 +141,7 @@ REFERENCES = (
             Mistake(
                 "penalty-factor",
                 "w",
-                "inv(transpose(X) @ X + alpha * inv(transpose(X) @ X) @ transpose(X) @ X) "
-                "@ transpose(X) @ y",
+                "inv(transpose(X) @ X + alpha * inv(transpose(X) @ X) @ transpose(X) @ X) @ transpose(X) @ y",
                 "Used (XᵀX + αI)⁻¹Xᵀy; with the penalty (α/2)·wᵀw and the unhalved squared "
                 "error the minimiser is (XᵀX + (α/2)I)⁻¹Xᵀy. (I is written inv(XᵀX)·XᵀX.)",
             ),
@@ -177,8 +175,7 @@ REFERENCES = (
                 "always-rescale",
                 "clipped",
                 "grad * max_norm / (norm(grad) + 1e-6)",
-                "Rescaled every gradient; the factor is clamped at 1, so small gradients are "
-                "left alone.",
+                "Rescaled every gradient; the factor is clamped at 1, so small gradients are left alone.",
             ),
             Mistake(
                 "returns-clipped-norm",

@@ -143,9 +143,13 @@ REFERENCES = (
         (LR, Param("step_size", (), None, "steps between decays"), Param("gamma", (), 0.1, "")),
         _step_lr,
         (
-            Mistake("continuous-decay", "lr", "base_lr * gamma ^ (t / step_size)",
-                    "Decayed continuously; StepLR keeps lr constant for step_size steps, "
-                    "then multiplies it by gamma."),
+            Mistake(
+                "continuous-decay",
+                "lr",
+                "base_lr * gamma ^ (t / step_size)",
+                "Decayed continuously; StepLR keeps lr constant for step_size steps, "
+                "then multiplies it by gamma.",
+            ),
         ),
     ),
     _reference(
@@ -155,8 +159,12 @@ REFERENCES = (
         (LR, Param("gamma", (), None, "decay per step")),
         _exponential_lr,
         (
-            Mistake("off-by-one", "lr", "base_lr * gamma ^ (t + 1)",
-                    "Decayed once too often; after t steps the lr is lr·γ^t (t = 0: lr)."),
+            Mistake(
+                "off-by-one",
+                "lr",
+                "base_lr * gamma ^ (t + 1)",
+                "Decayed once too often; after t steps the lr is lr·γ^t (t = 0: lr).",
+            ),
         ),
     ),
     _reference(
@@ -167,11 +175,19 @@ REFERENCES = (
         (LR, Param("T_max", (), None, "half period, in steps"), Param("eta_min", (), 0.0, "")),
         _cosine_annealing_lr,
         (
-            Mistake("clamped-after-T_max", "lr", f"where(t > T_max, eta_min, {COSINE})",
-                    "Held eta_min after T_max; CosineAnnealingLR keeps following the cosine "
-                    "and climbs back to lr at 2·T_max."),
-            Mistake("missing-half", "lr", "eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max))",
-                    "Forgot the ½: the cosine term is ½(lr − η_min)(1 + cos(πt/T))."),
+            Mistake(
+                "clamped-after-T_max",
+                "lr",
+                f"where(t > T_max, eta_min, {COSINE})",
+                "Held eta_min after T_max; CosineAnnealingLR keeps following the cosine "
+                "and climbs back to lr at 2·T_max.",
+            ),
+            Mistake(
+                "missing-half",
+                "lr",
+                "eta_min + (base_lr - eta_min) * (1 + cos(pi * t / T_max))",
+                "Forgot the ½: the cosine term is ½(lr − η_min)(1 + cos(πt/T)).",
+            ),
         ),
     ),
     _reference(

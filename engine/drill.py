@@ -20,14 +20,15 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import ClassVar, Final
 
 from engine.cards import Card, Deck
-from engine.instance import Instance, draw_instance
-from engine.scheduling import StudyScheduler, expected_ms, rating_from_verdict
-from engine.storage import DrillResult, ReviewStore, to_utc
+from engine.instance import Instance
+from engine.scheduling import StudyScheduler
+from engine.session import Answered, AnswerSession
+from engine.storage import DrillResult, Mode, ReviewStore, to_utc
 from engine.verdict import Verdict
 
 DEFAULT_COUNT: Final = 10
@@ -129,21 +130,28 @@ class DrillReport:
         return f"{now:.0%}: {trend}; {mean:.0%} on average over the {len(self.earlier)} before it{plural}."
 
 
-@dataclass
-class DrillSession:
-    """A drill in progress. The screen owns the clock; this owns the questions and the log."""
+class DrillSession(AnswerSession):
+    """A drill in progress. The screen owns the clock; `AnswerSession` the answers and the log.
 
-    store: ReviewStore
-    questions: list[Card]
-    session_id: int
-    options: DrillOptions
-    deck_ids: tuple[str, ...]
-    scheduler: StudyScheduler | None = None
-    answers: list[DrillAnswer] = field(default_factory=list)
-    position: int = 0
-    current: Instance | None = None
-    seeds: random.Random = field(default_factory=random.SystemRandom)
-    report: DrillReport | None = None
+    Each answer is recorded as it is given and the next question comes at once; the
+    schedule moves only with `options.schedule`.
+    """
+
+    mode: ClassVar[Mode] = "drill"
+
+    def __init__(
+        self,
+        store: ReviewStore,
+        questions: Sequence[Card],
+        session_id: int,
+        options: DrillOptions,
+        *,
+        scheduler: StudyScheduler | None,
+        seeds: random.Random,
+    ) -> None:
+        super().__init__(store, questions, session_id, scheduler=scheduler, seeds=seeds)
+        self.options = options
+        self.report: DrillReport | None = None
 
     @classmethod
     def start(
@@ -157,56 +165,46 @@ class DrillSession:
     ) -> DrillSession:
         """Pick the questions among `cards` and open a 'drill' session in the log.
 
-        `scheduler` is used only with `options.schedule`.
+        The schedule moves only with `options.schedule` (with `scheduler`, or a default one).
         """
         rng = random.Random(options.seed) if options.seed is not None else random.Random()
         questions = pick_questions(cards, options.count, rng)
-        deck_ids = tuple(dict.fromkeys(card.deck_id for card in questions))
-        session_id = store.start_session("drill", list(deck_ids), now=now)
-        return cls(store, questions, session_id, options, deck_ids, scheduler, seeds=rng)
+        deck_ids = list(dict.fromkeys(card.deck_id for card in questions))
+        session_id = store.start_session("drill", deck_ids, now=now)
+        if options.schedule and scheduler is None:
+            scheduler = StudyScheduler(store)
+        return cls(
+            store, questions, session_id, options, scheduler=scheduler if options.schedule else None, seeds=rng
+        )
 
     @property
-    def total(self) -> int:
-        return len(self.questions)
+    def questions(self) -> list[Card]:
+        return self.queue
 
     @property
     def finished(self) -> bool:
-        return self.report is not None or self.position >= len(self.questions)
+        return self.report is not None or super().finished
 
-    def next_instance(self) -> Instance | None:
-        """A fresh random instance of the next question (None when there are no more)."""
-        if self.finished:
-            self.current = None
-            return None
-        self.current = draw_instance(self.questions[self.position], self.seeds.randrange(2**31))
-        return self.current
+    @property
+    def answers(self) -> list[DrillAnswer]:
+        """The answers given so far, as the report shows them."""
+        return [
+            DrillAnswer(a.instance, a.answer, a.verdict, a.duration_ms, a.skipped)
+            for a in self.answered
+            if a.verdict is not None
+        ]
 
-    def record(self, answer: str, verdict: Verdict, duration_ms: int, *, skipped: bool = False) -> None:
-        """Log the answer to the current question (committed now) and move past it."""
-        assert self.current is not None
-        card = self.current.card
-        rating = rating_from_verdict(verdict, duration_ms, expected_ms(card.kind))
-        self.store.record_review(
-            self.session_id,
-            card.full_id,
-            self.current.seed,
-            answer,
-            verdict,
-            rating if self.options.schedule else None,
-            duration_ms,
-            mode="drill",
-        )
-        if self.options.schedule:
-            scheduler = self.scheduler if self.scheduler is not None else StudyScheduler(self.store)
-            scheduler.review(card.full_id, rating, duration_ms=duration_ms)
-        self.answers.append(DrillAnswer(self.current, answer, verdict, duration_ms, skipped))
-        self.position += 1
-        self.current = None
+    def record(self, answer: str, verdict: Verdict, duration_ms: int, *, skipped: bool = False) -> Answered:
+        """Log the answer to the current question (with its schedule change, if the drill
+        schedules) and move past it: a drill never waits on a verdict."""
+        answered = self.submit(answer, verdict, duration_ms, skipped=skipped)
+        self.advance()
+        return answered
 
-    def skip(self, expected: str, duration_ms: int) -> None:
+    def skip(self, expected: str, duration_ms: int) -> Answered:
         """Give up on the current question: it counts as wrong, and the report shows its answer."""
         verdict = Verdict(correct=False, interpreted=None, expected=expected, feedback="Skipped.")
-        self.record("", verdict, duration_ms, skipped=True)
+        return self.record("", verdict, duration_ms, skipped=True)
 
     def finish(self, now: datetime | None = None) -> DrillReport:
         """End the drill (time up, every question answered, or ended early): store it, report it."""
@@ -214,29 +212,28 @@ class DrillSession:
             return self.report
         earlier = [d for d in self.store.drill_results() if d.session_id != self.session_id]
         moment = to_utc(now)
+        answers = self.answers
         result = DrillResult(
             session_id=self.session_id,
             finished_at=moment,
             questions=self.total,
-            answered=sum(not a.skipped for a in self.answers),
-            correct=sum(a.verdict.correct for a in self.answers),
-            score=sum(a.verdict.score for a in self.answers),
-            duration_ms=sum(a.duration_ms for a in self.answers),
+            answered=sum(not a.skipped for a in answers),
+            correct=sum(a.verdict.correct for a in answers),
+            score=sum(a.verdict.score for a in answers),
+            duration_ms=sum(a.duration_ms for a in answers),
             time_limit_s=self.options.time_limit_s,
             seed=self.options.seed,
             scheduled=self.options.schedule,
         )
         self.store.save_drill_result(result)
         self.store.end_session(self.session_id, now=moment)
-        unanswered = tuple(self.questions[len(self.answers) :])
+        unanswered = tuple(self.questions[self.position :])
         self.report = DrillReport(
             result=result,
-            answers=tuple(self.answers),
+            answers=tuple(answers),
             unanswered=unanswered,
-            mistakes=tuple(
-                Counter(a.verdict.mistake for a in self.answers if a.verdict.mistake).most_common()
-            ),
-            weakest=weakest_topics(self.answers, unanswered),
+            mistakes=tuple(Counter(a.verdict.mistake for a in answers if a.verdict.mistake).most_common()),
+            weakest=weakest_topics(answers, unanswered),
             earlier=tuple(earlier[-EARLIER_SHOWN:]),
         )
         return self.report

@@ -1,12 +1,9 @@
 """When to see each card again: FSRS (the `fsrs` package) over the review log.
 
-A study session goes:
-
-1. `StudyScheduler.queue(card_ids)`: the cards to study now, due ones first.
-2. For each card: check the answer, `rating_from_verdict(...)` suggests a rating, and
-   `ReviewStore.record_review(...)` commits the answer at once.
-3. The learner may override the rating (`ReviewStore.set_rating`); when they move on,
-   `StudyScheduler.review(card_id, rating)` advances the card's state and saves it.
+`StudyScheduler.queue(card_ids)` gives the cards to study now, due ones first, then new
+ones under one daily limit shared by every deck. Answers are recorded by a session
+(`engine.session`), which passes `StudyScheduler.rescheduler(...)` to the review log so
+that the answer and the card's next state are written in one transaction.
 
 A card's identity is its full id (`deck-id/card-id`), never its text: editing a card
 keeps its history. fsrs's own integer card id is derived from the full id, so it is
@@ -23,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 
 import fsrs
 
-from engine.storage import ReviewStore, deck_of, to_utc
+from engine.storage import CardState, Reschedule, ReviewStore, deck_of, to_utc
 from engine.verdict import Verdict
 
 if TYPE_CHECKING:  # engine.cards pulls in numpy; the app imports this module at start-up
@@ -126,9 +123,10 @@ class StudyScheduler:
         """The cards among `card_ids` to study now.
 
         Due cards (a state with due <= now + `learn_ahead`) come first, earliest due first;
-        then cards never studied, in the order given, up to `new_limit` a day: the cards
-        of these decks already introduced today (since 04:00 local) count against it.
-        Call it per deck for a per-deck limit, or with several decks' cards for a shared one.
+        then cards never studied, in the order given, up to `new_limit` a day. The limit
+        is shared by every deck: each card introduced today (since 04:00 local), from any
+        deck, counts against it, so studying one deck and then another never gives more
+        than `new_limit` new cards in a day.
         """
         moment = to_utc(now)
         records = self.store.card_records(card_ids)
@@ -139,8 +137,7 @@ class StudyScheduler:
             key=lambda card_id: (records[card_id].due, order[card_id]),
         )
         unseen = [card_id for card_id in dict.fromkeys(card_ids) if card_id not in records]
-        deck_ids = {deck_of(card_id) for card_id in card_ids}
-        introduced = self.store.new_cards_introduced_today(deck_ids, now=moment) if deck_ids else 0
+        introduced = self.store.new_cards_introduced_today(now=moment)
         allowed = max(0, new_limit - introduced)
         new = unseen[:allowed]
         return StudyQueue(tuple(due), tuple(new), allowed - len(new))
@@ -152,18 +149,51 @@ class StudyScheduler:
         queue = self.queue(card_ids, now, new_limit)
         return DeckCounts(due=len(queue.due), new=len(queue.new), total=len(set(card_ids)))
 
-    def review(
-        self, card_id: str, rating: int, now: datetime | None = None, duration_ms: int | None = None
-    ) -> fsrs.Card:
-        """Apply a rating to the card's state (a new one for a card never studied), save it, return it."""
+    def next_state(
+        self,
+        card_id: str,
+        before: CardState | None,
+        rating: int,
+        now: datetime | None = None,
+        duration_ms: int | None = None,
+    ) -> CardState:
+        """The card's state after a review rated `rating`, from its state `before` (None: new)."""
         moment = to_utc(now)
-        record = self.store.card_record(card_id)
-        if record is not None:
-            card, reps, lapses = record.card, record.reps, record.lapses
+        if before is not None:
+            card, reps, lapses = before.card, before.reps, before.lapses
         else:
             card, reps, lapses = fsrs.Card(card_id=fsrs_card_id(card_id), due=moment), 0, 0
         grade = fsrs.Rating(rating)
         updated, _log = self.scheduler.review_card(card, grade, moment, duration_ms)
         lapsed = card.state == fsrs.State.Review and grade == fsrs.Rating.Again
-        self.store.save_card_state(card_id, updated, reps=reps + 1, lapses=lapses + int(lapsed))
-        return updated
+        return CardState(updated, reps + 1, lapses + int(lapsed))
+
+    def rescheduler(
+        self, card_id: str, now: datetime | None = None, duration_ms: int | None = None
+    ) -> Reschedule:
+        """How `ReviewStore.record_review` and `set_rating` compute this card's next state.
+
+        The moment is fixed now, so that a rating changed a minute later schedules from
+        the time of the answer, as if it had been chosen then.
+        """
+        moment = to_utc(now)
+
+        def reschedule(before: CardState | None, rating: int) -> CardState:
+            return self.next_state(card_id, before, rating, moment, duration_ms)
+
+        return reschedule
+
+    def review(
+        self, card_id: str, rating: int, now: datetime | None = None, duration_ms: int | None = None
+    ) -> fsrs.Card:
+        """Apply a rating to the card's stored state without recording an answer; return the new state.
+
+        For imports and tests: a study or drill answer goes through `engine.session`,
+        which writes the answer and this change together.
+        """
+        deck_of(card_id)
+        record = self.store.card_record(card_id)
+        before = CardState(record.card, record.reps, record.lapses) if record is not None else None
+        state = self.next_state(card_id, before, rating, now, duration_ms)
+        self.store.save_card_state(card_id, state.card, reps=state.reps, lapses=state.lapses)
+        return state.card

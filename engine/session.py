@@ -1,9 +1,23 @@
-"""A study session: which cards come next, and what happened to each.
+"""The life of an answer, owned in one place: check, verdict, suggested rating, review and schedule.
 
-The Textual screens drive it, but it knows nothing of them: it asks the scheduler for
-the queue (due cards first, then new ones under the daily limit), draws a fresh random
-instance of each card, and writes every answer to the review log the moment it is given,
-so that a session killed halfway loses nothing already answered.
+A study session and a drill both ask cards one after another and both record what was
+answered; they differ in which cards come and whether the answers move the schedule.
+`AnswerSession` holds what they share, so that each answer goes through the same steps
+whichever screen (or command) gives it:
+
+1. `check(text)` judges the text against the current instance; an answer that cannot be
+   read (`Verdict.readable` is False) is not an answer: the caller lets the learner fix it.
+2. `submit(text, verdict, duration_ms)` suggests a rating from the verdict, the card's
+   kind and the time taken, and writes the review *and* the card's new schedule in one
+   SQLite transaction (`ReviewStore.record_review` with a `Reschedule`), so that at every
+   instant (Escape, quit, kill -9) the log is consistent.
+3. `rate(rating)` changes the rating of the answer just given: the same review row and
+   the schedule recomputed from the state before it, again in one transaction.
+4. `undo()` takes the last answer back: the review is deleted and the card's previous
+   FSRS state restored exactly; the same instance is asked again.
+
+Nothing here knows about Textual. Checks may be slow (sympy, torch): the screens call
+`check` and `submit` from worker threads; the review log serialises its writers.
 """
 
 from __future__ import annotations
@@ -11,59 +25,74 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import ClassVar
 
-from engine.cards import Card
+from engine.cards import Card, Step
 from engine.instance import Instance, draw_instance
-from engine.scheduling import StudyScheduler
-from engine.storage import ReviewStore
+from engine.scheduling import DEFAULT_NEW_LIMIT, StudyScheduler, expected_ms, rating_from_verdict
+from engine.storage import Mode, Reschedule, ReviewStore, to_utc
 from engine.verdict import Verdict
 
 
-@dataclass
-class Outcome:
-    """One answered card, as the summary shows it."""
+@dataclass(frozen=True)
+class Answered:
+    """One recorded answer: what was given, how it was judged, and the rating in force.
 
-    card: Card
-    correct: bool
-    rating: int
+    `verdict` is None for a flash card (self-rated). `rating` is None in a drill that
+    leaves the schedule alone; `suggested` is what the verdict and the time implied.
+    """
+
+    review_id: int
+    instance: Instance
+    answer: str
+    verdict: Verdict | None
+    rating: int | None
+    suggested: int | None
     duration_ms: int
-    mistake: str | None = None
+    reviewed_at: datetime
+    skipped: bool = False
+
+    @property
+    def card(self) -> Card:
+        return self.instance.card
+
+    @property
+    def correct(self) -> bool:
+        if self.verdict is not None:
+            return self.verdict.correct
+        return self.rating is not None and self.rating >= 2  # a self-rated flash card
+
+    @property
+    def mistake(self) -> str | None:
+        return self.verdict.mistake if self.verdict is not None else None
 
 
-@dataclass
-class StudySession:
-    store: ReviewStore
-    scheduler: StudyScheduler
-    queue: list[Card]
-    session_id: int
-    deck_ids: tuple[str, ...]
-    outcomes: list[Outcome] = field(default_factory=list)
-    position: int = 0
-    current: Instance | None = None
-    last_review_id: int | None = None
-    seeds: random.Random = field(default_factory=random.SystemRandom)
+class AnswerSession:
+    """Cards asked one at a time, each answer recorded with its schedule change (see the module)."""
 
-    @classmethod
-    def start(
-        cls,
+    mode: ClassVar[Mode] = "study"
+
+    def __init__(
+        self,
         store: ReviewStore,
-        scheduler: StudyScheduler,
         cards: Sequence[Card],
+        session_id: int,
         *,
-        new_limit: int = 20,
-        now: datetime | None = None,
-        seed: int | None = None,
-    ) -> StudySession:
-        """A session over `cards`: their due ones, then new ones under the daily limit."""
-        by_id = {card.full_id: card for card in cards}
-        order = scheduler.queue(list(by_id), now=now, new_limit=new_limit).cards
-        queue = [by_id[card_id] for card_id in order]
-        deck_ids = tuple(dict.fromkeys(card.deck_id for card in cards))
-        session_id = store.start_session("study", list(deck_ids))
-        seeds = random.Random(seed) if seed is not None else random.SystemRandom()
-        return cls(store, scheduler, queue, session_id, deck_ids, seeds=seeds)
+        scheduler: StudyScheduler | None,
+        seeds: random.Random,
+    ) -> None:
+        """`scheduler` None: answers are logged but never move a card's schedule."""
+        self.store = store
+        self.queue = list(cards)
+        self.session_id = session_id
+        self.scheduler = scheduler
+        self.seeds = seeds
+        self.deck_ids = tuple(dict.fromkeys(card.deck_id for card in self.queue))
+        self.answered: list[Answered] = []
+        self.position = 0
+        self.current: Instance | None = None
 
     @property
     def total(self) -> int:
@@ -74,57 +103,174 @@ class StudySession:
         return self.position >= len(self.queue)
 
     def next_instance(self) -> Instance | None:
-        """A fresh random instance of the next card (None at the end of the queue)."""
+        """The instance to answer now: a fresh random one of the card at `position` (None at the end).
+
+        Drawing can fail on a broken card (`EngineError`, or worse): the caller shows
+        the card as broken and calls `advance`.
+        """
         if self.finished:
             self.current = None
             return None
-        self.current = draw_instance(self.queue[self.position], self.seeds.randrange(2**31))
+        card = self.queue[self.position]
+        if self.current is None or self.current.card is not card:
+            self.current = draw_instance(card, self.seeds.randrange(2**31))
         return self.current
 
-    def record(self, answer: str, verdict: Verdict | None, rating: int, duration_ms: int) -> int:
-        """Log the answer to the current instance now (committed), and schedule the card."""
-        assert self.current is not None
-        card = self.current.card
-        review_id = self.store.record_review(
-            self.session_id, card.full_id, self.current.seed, answer, verdict, rating, duration_ms
-        )
-        self.last_review_id = review_id
-        correct = verdict.correct if verdict is not None else rating >= 3
-        mistake = verdict.mistake if verdict is not None else None
-        self.outcomes.append(Outcome(card, correct, rating, duration_ms, mistake))
-        return review_id
-
-    def rerate(self, rating: int) -> None:
-        """Change the rating of the answer just given, before moving on."""
-        if self.last_review_id is None or not self.outcomes:
-            return
-        self.store.set_rating(self.last_review_id, rating)
-        self.outcomes[-1].rating = rating
-
     def advance(self) -> None:
-        """Move on: the last rating is final, so the card is scheduled now."""
-        if self.outcomes and self.current is not None and len(self.outcomes) == self.position + 1:
-            outcome = self.outcomes[-1]
-            self.scheduler.review(outcome.card.full_id, outcome.rating, duration_ms=outcome.duration_ms)
+        """Move past the current card (answered, or broken and skipped)."""
         self.position += 1
+        self.current = None
 
-    def end(self) -> None:
-        self.store.end_session(self.session_id)
+    # -- the life of an answer ---------------------------------------------------------
+
+    def check(self, answer: str, step: Step | None = None) -> Verdict:
+        """The verdict on `answer` for the current instance (one part of a steps card with `step`)."""
+        from engine.checking import check_answer, check_step  # sympy and torch: not at start-up
+
+        instance = self._current()
+        return check_step(instance, step, answer) if step is not None else check_answer(instance, answer)
+
+    def submit(
+        self,
+        answer: str,
+        verdict: Verdict | None,
+        duration_ms: int,
+        *,
+        rating: int | None = None,
+        skipped: bool = False,
+    ) -> Answered:
+        """Record the answer to the current instance with its schedule change, in one transaction.
+
+        A checked answer gets the rating its verdict suggests (`rating_from_verdict`,
+        with the time a card of its kind is expected to take); a flash card passes its
+        self-rating as `rating`.
+        """
+        instance = self._current()
+        card = instance.card
+        if verdict is not None and not verdict.readable:
+            raise ValueError("an answer that could not be read is not recorded")
+        if verdict is not None:
+            suggested: int | None = rating_from_verdict(verdict, duration_ms, expected_ms(card.kind))
+        elif rating is not None:
+            suggested = rating
+        else:
+            raise ValueError("a flash card is recorded with its self-rating")
+        final = rating if rating is not None else suggested
+        schedules = self.scheduler is not None
+        moment = to_utc(None)
+        review_id = self.store.record_review(
+            self.session_id,
+            card.full_id,
+            instance.seed,
+            answer,
+            verdict,
+            final if schedules else None,
+            duration_ms,
+            mode=self.mode,
+            now=moment,
+            reschedule=self._rescheduler(card, moment, duration_ms),
+        )
+        answered = Answered(
+            review_id,
+            instance,
+            answer,
+            verdict,
+            final if schedules else None,
+            suggested,
+            duration_ms,
+            moment,
+            skipped,
+        )
+        self.answered.append(answered)
+        return answered
+
+    def rate(self, rating: int) -> Answered:
+        """Change the rating of the last answer (before moving on): the review and its schedule."""
+        if not self.answered:
+            raise ValueError("no answer to rate")
+        last = self.answered[-1]
+        if self.scheduler is None:
+            raise ValueError("this session does not schedule: there is no rating to change")
+        reschedule = self._rescheduler(last.card, last.reviewed_at, last.duration_ms)
+        self.store.set_rating(last.review_id, rating, reschedule)
+        self.answered[-1] = replace(last, rating=rating)
+        return self.answered[-1]
+
+    def undo(self) -> Instance | None:
+        """Take back the last answer and its schedule change; its instance is asked again.
+
+        Returns that instance (None when there is nothing to undo).
+        """
+        if not self.answered:
+            return None
+        last = self.answered.pop()
+        self.store.undo_review(last.review_id)
+        self.position = self._position_of(last)
+        self.current = last.instance
+        return last.instance
+
+    def end(self, now: datetime | None = None) -> None:
+        self.store.end_session(self.session_id, now=now)
 
     # -- summary -------------------------------------------------------------------------
 
     @property
     def right(self) -> int:
-        return sum(o.correct for o in self.outcomes)
+        return sum(a.correct for a in self.answered)
 
     @property
     def wrong(self) -> int:
-        return len(self.outcomes) - self.right
+        return len(self.answered) - self.right
 
     @property
     def time_ms(self) -> int:
-        return sum(o.duration_ms for o in self.outcomes)
+        return sum(a.duration_ms for a in self.answered)
 
     def mistakes_seen(self) -> list[tuple[str, int]]:
-        counts = Counter(o.mistake for o in self.outcomes if o.mistake)
+        counts = Counter(a.mistake for a in self.answered if a.mistake)
         return counts.most_common()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _current(self) -> Instance:
+        if self.current is None:
+            raise ValueError("no card is being asked")
+        return self.current
+
+    def _position_of(self, answered: Answered) -> int:
+        # The latest position at or before the current one that holds this card.
+        for index in range(min(self.position, len(self.queue) - 1), -1, -1):
+            if self.queue[index] is answered.card:
+                return index
+        raise ValueError(f"{answered.card.full_id} is not in this session")
+
+    def _rescheduler(self, card: Card, moment: datetime, duration_ms: int) -> Reschedule | None:
+        if self.scheduler is None:
+            return None
+        return self.scheduler.rescheduler(card.full_id, moment, duration_ms)
+
+
+class StudySession(AnswerSession):
+    """Daily study: the due cards, then new ones under the daily limit; every answer schedules."""
+
+    mode: ClassVar[Mode] = "study"
+
+    @classmethod
+    def start(
+        cls,
+        store: ReviewStore,
+        scheduler: StudyScheduler,
+        cards: Sequence[Card],
+        *,
+        new_limit: int = DEFAULT_NEW_LIMIT,
+        now: datetime | None = None,
+        seed: int | None = None,
+    ) -> StudySession:
+        """A session over `cards`: their due ones, then new ones under the daily limit."""
+        by_id = {card.full_id: card for card in cards}
+        order = scheduler.queue(list(by_id), now=now, new_limit=new_limit).cards
+        queue = [by_id[card_id] for card_id in order]
+        deck_ids = list(dict.fromkeys(card.deck_id for card in cards))
+        session_id = store.start_session("study", deck_ids, now=now)
+        seeds = random.Random(seed) if seed is not None else random.SystemRandom()
+        return cls(store, queue, session_id, scheduler=scheduler, seeds=seeds)

@@ -3,8 +3,11 @@
 Studying is only worth something if the record of it survives, so the store is built to
 lose nothing and to damage nothing:
 
-- Each answer is committed the moment it is recorded (autocommit; WAL journal with
+- Each answer is committed the moment it is recorded (WAL journal with
   `synchronous=NORMAL`), so killing the app mid-session loses nothing already answered.
+  The answer and the card's new schedule are written in one transaction, together
+  with the state the card had before (so that a changed rating or an undo restores it
+  exactly): at no instant does the log hold one without the other.
 - A file that is not a SQLite database, or fails `PRAGMA quick_check`, or was written by
   a newer quizapp (a higher `PRAGMA user_version`) raises `StoreError` and is left
   exactly as it was: never overwritten, deleted, converted to WAL or migrated.
@@ -22,7 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -121,6 +124,16 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             """,
         ),
     ),
+    Migration(
+        "the schedule change each review made, for re-rating and undo",
+        (
+            # 1 when the review moved the card's schedule (study, or a drill with --schedule).
+            "ALTER TABLE reviews ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0 CHECK (scheduled IN (0, 1))",
+            # The card's state before the review, as JSON {"card", "reps", "lapses"};
+            # NULL when the card had none (first review) or the review did not schedule.
+            "ALTER TABLE reviews ADD COLUMN state_before TEXT",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 
@@ -194,6 +207,32 @@ class CardRecord:
     last_review: datetime | None
     reps: int
     lapses: int
+
+
+@dataclass(frozen=True)
+class CardState:
+    """What a review leaves of a card: its fsrs state, and the counters fsrs does not keep."""
+
+    card: fsrs.Card
+    reps: int
+    lapses: int
+
+    def to_json(self) -> str:
+        return json.dumps({"card": self.card.to_dict(), "reps": self.reps, "lapses": self.lapses})
+
+    @classmethod
+    def from_json(cls, text: str) -> CardState:
+        data = json.loads(text)
+        return cls(fsrs.Card.from_dict(data["card"]), int(data["reps"]), int(data["lapses"]))
+
+
+Reschedule = Callable[[CardState | None, int], CardState]
+"""The next state of a card, from its state before a review (None: never studied) and the
+rating; `StudyScheduler.rescheduler` makes one. The store calls it inside the transaction
+that records the review, so the state it reads is the state it replaces."""
+
+FLASH_RIGHT_FROM: Final = 2
+"""A flash card is self-rated: Hard (recalled, with effort) and better count as right."""
 
 
 # -- time --------------------------------------------------------------------------------
@@ -411,12 +450,17 @@ class ReviewStore:
         duration_ms: int,
         mode: Mode = "study",
         now: datetime | None = None,
+        reschedule: Reschedule | None = None,
     ) -> int:
         """Record one answer, committed before this returns; returns the review's id.
 
         For a checked card pass its `verdict` (correctness, score and mistake come from
         it) and the rating to schedule with. For a flash card `verdict` is None and
-        `rating` is the self-rating: Good or Easy (>= 3) counts as right.
+        `rating` is the self-rating: Hard or better (>= 2) counts as right.
+
+        With `reschedule`, the card's new schedule is computed from its stored state and
+        `rating` and saved in the same transaction as the review, with the state it
+        replaces (for `set_rating` and `undo_review`).
         """
         deck_id = deck_of(card_id)
         if rating is not None:
@@ -429,15 +473,20 @@ class ReviewStore:
             correct, score, mistake = verdict.correct, float(verdict.score), verdict.mistake
             verdict_json: str | None = json.dumps(verdict.to_json(), ensure_ascii=False)
         elif rating is not None:
-            correct, score, mistake, verdict_json = rating >= 3, 1.0 if rating >= 3 else 0.0, None, None
+            correct = rating >= FLASH_RIGHT_FROM
+            score, mistake, verdict_json = float(correct), None, None
         else:
             raise ValueError("a review needs a verdict or, for a flash card, a rating")
-        with self._write() as db:
+        if reschedule is not None and rating is None:
+            raise ValueError("a review that schedules the card needs a rating")
+        with self._transaction() as db:
+            before = _stored_state(db, card_id) if reschedule is not None else None
             cursor = db.execute(
                 """
                 INSERT INTO reviews (session_id, reviewed_at, card_id, deck_id, seed, answer, correct,
-                                     score, mistake, rating, duration_ms, verdict_json, mode)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     score, mistake, rating, duration_ms, verdict_json, mode,
+                                     scheduled, state_before)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
                     session_id,
@@ -453,28 +502,67 @@ class ReviewStore:
                     int(duration_ms),
                     verdict_json,
                     mode,
+                    int(reschedule is not None),
+                    before.to_json() if before is not None else None,
                 ),
             )
+            if reschedule is not None:
+                assert rating is not None
+                _save_state(db, card_id, reschedule(before, rating))
             return _rowid(cursor)
 
-    def set_rating(self, review_id: int, rating: int) -> None:
+    def set_rating(self, review_id: int, rating: int, reschedule: Reschedule | None = None) -> None:
         """Change a review's rating (the learner overrode the suggestion before moving on).
 
-        On a flash card the rating is the answer, so its correctness follows it.
+        On a flash card the rating is the answer, so its correctness follows it. When the
+        review scheduled the card, `reschedule` recomputes the schedule from the state the
+        card had before that review, in the same transaction: the log never holds a
+        rating and a schedule that disagree.
         """
         _check_rating(rating)
-        with self._write() as db:
+        right = rating >= FLASH_RIGHT_FROM
+        with self._transaction() as db:
             cursor = db.execute(
                 """
                 UPDATE reviews SET rating = ?,
                     correct = CASE WHEN verdict_json IS NULL THEN ? ELSE correct END,
                     score = CASE WHEN verdict_json IS NULL THEN ? ELSE score END
                 WHERE id = ?
+                RETURNING card_id, scheduled, state_before
                 """,
-                (rating, int(rating >= 3), 1.0 if rating >= 3 else 0.0, review_id),
+                (rating, int(right), float(right), review_id),
             )
-            if cursor.rowcount == 0:
+            row = cursor.fetchone()
+            if row is None:
                 raise KeyError(f"no review {review_id}")
+            card_id, scheduled, before = row
+            if scheduled and reschedule is not None:
+                _save_state(db, card_id, reschedule(CardState.from_json(before) if before else None, rating))
+
+    def undo_review(self, review_id: int) -> ReviewRow:
+        """Take back a review: delete it and restore the card's state from before it, exactly.
+
+        One transaction. Only a card's latest review can be taken back (a later one was
+        scheduled from the state this one left). Returns the review as it was.
+        """
+        with self._transaction() as db:
+            row = db.execute(f"SELECT {_REVIEW_COLUMNS}, scheduled, state_before FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no review {review_id}")
+            review = _review_row(row)
+            later = db.execute(
+                "SELECT COUNT(*) FROM reviews WHERE card_id = ? AND id > ?", (review.card_id, review_id)
+            ).fetchone()[0]
+            if later:
+                raise ValueError(f"review {review_id} is not the latest of {review.card_id}: it cannot be undone")
+            db.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
+            scheduled, before = row[-2], row[-1]
+            if scheduled:
+                if before is None:
+                    db.execute("DELETE FROM card_states WHERE card_id = ?", (review.card_id,))
+                else:
+                    _save_state(db, review.card_id, CardState.from_json(before))
+            return review
 
     def reviews(self, card_id: str | None = None, since: datetime | None = None) -> list[ReviewRow]:
         """Recorded answers, oldest first: all, one card's, and/or those at or after `since`."""
@@ -487,32 +575,10 @@ class ReviewStore:
             params.append(_stamp(to_utc(since)))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._all(
-            f"""
-            SELECT id, session_id, reviewed_at, card_id, deck_id, seed, answer, correct, score,
-                   mistake, rating, duration_ms, verdict_json, mode
-            FROM reviews {where} ORDER BY reviewed_at, id
-            """,  # only fixed clauses are interpolated; values are parameters
-            params,
+            f"SELECT {_REVIEW_COLUMNS} FROM reviews {where} ORDER BY reviewed_at, id",
+            params,  # only fixed clauses are interpolated; values are parameters
         )
-        return [
-            ReviewRow(
-                id=row[0],
-                session_id=row[1],
-                reviewed_at=_parse(row[2]),
-                card_id=row[3],
-                deck_id=row[4],
-                seed=row[5],
-                answer=row[6],
-                correct=bool(row[7]),
-                score=float(row[8]),
-                mistake=row[9],
-                rating=row[10],
-                duration_ms=row[11],
-                verdict_json=row[12],
-                mode=row[13],
-            )
-            for row in rows
-        ]
+        return [_review_row(row) for row in rows]
 
     def review_count_today(
         self,
@@ -588,21 +654,8 @@ class ReviewStore:
         `StudyScheduler.review` maintains them.
         """
         deck_of(card_id)
-        last = _stamp(card.last_review) if card.last_review is not None else None
         with self._write() as db:
-            db.execute(
-                """
-                INSERT INTO card_states (card_id, fsrs_json, due, last_review, reps, lapses)
-                VALUES (?, ?, ?, ?, COALESCE(?, 0), COALESCE(?, 0))
-                ON CONFLICT (card_id) DO UPDATE SET
-                    fsrs_json = excluded.fsrs_json,
-                    due = excluded.due,
-                    last_review = excluded.last_review,
-                    reps = COALESCE(?, card_states.reps),
-                    lapses = COALESCE(?, card_states.lapses)
-                """,
-                (card_id, json.dumps(card.to_dict()), _stamp(card.due), last, reps, lapses, reps, lapses),
-            )
+            _upsert_state(db, card_id, card, reps, lapses)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -616,6 +669,20 @@ class ReviewStore:
                 if isinstance(error, sqlite3.IntegrityError):
                     raise ValueError(str(error)) from error
                 raise StoreError(f"could not write to the review log {self.path}: {error}") from error
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # Several statements that stand or fall together: BEGIN IMMEDIATE takes the write
+        # lock first, so the state read inside is the state replaced.
+        with self._write() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # a failed COMMIT (a full disk) leaves it open
+                    db.execute("ROLLBACK")
+                raise
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
@@ -706,6 +773,61 @@ def _deck_filter(deck_ids: Iterable[str] | None) -> tuple[str, list[Any]]:
     if not ids:
         return "AND 0", []
     return f"AND deck_id IN ({', '.join('?' for _ in ids)})", list(ids)
+
+
+_REVIEW_COLUMNS: Final = (
+    "id, session_id, reviewed_at, card_id, deck_id, seed, answer, correct, score,"
+    " mistake, rating, duration_ms, verdict_json, mode"
+)
+
+
+def _review_row(row: Sequence[Any]) -> ReviewRow:
+    return ReviewRow(
+        id=row[0],
+        session_id=row[1],
+        reviewed_at=_parse(row[2]),
+        card_id=row[3],
+        deck_id=row[4],
+        seed=row[5],
+        answer=row[6],
+        correct=bool(row[7]),
+        score=float(row[8]),
+        mistake=row[9],
+        rating=row[10],
+        duration_ms=row[11],
+        verdict_json=row[12],
+        mode=row[13],
+    )
+
+
+def _stored_state(db: sqlite3.Connection, card_id: str) -> CardState | None:
+    row = db.execute("SELECT fsrs_json, reps, lapses FROM card_states WHERE card_id = ?", (card_id,)).fetchone()
+    if row is None:
+        return None
+    return CardState(fsrs.Card.from_dict(json.loads(row[0])), int(row[1]), int(row[2]))
+
+
+def _save_state(db: sqlite3.Connection, card_id: str, state: CardState) -> None:
+    _upsert_state(db, card_id, state.card, state.reps, state.lapses)
+
+
+def _upsert_state(
+    db: sqlite3.Connection, card_id: str, card: fsrs.Card, reps: int | None, lapses: int | None
+) -> None:
+    last = _stamp(card.last_review) if card.last_review is not None else None
+    db.execute(
+        """
+        INSERT INTO card_states (card_id, fsrs_json, due, last_review, reps, lapses)
+        VALUES (?, ?, ?, ?, COALESCE(?, 0), COALESCE(?, 0))
+        ON CONFLICT (card_id) DO UPDATE SET
+            fsrs_json = excluded.fsrs_json,
+            due = excluded.due,
+            last_review = excluded.last_review,
+            reps = COALESCE(?, card_states.reps),
+            lapses = COALESCE(?, card_states.lapses)
+        """,
+        (card_id, json.dumps(card.to_dict()), _stamp(card.due), last, reps, lapses, reps, lapses),
+    )
 
 
 def _card_record(row: Any) -> CardRecord:

@@ -18,5 +18,11 @@ class Verdict:
     part: str | None = None  # the step this verdict is about, on a steps card
     parts: tuple[Verdict, ...] = field(default_factory=tuple)
 
+    @property
+    def readable(self) -> bool:
+        """False when the answer could not be read at all (a typo, an unknown name): such an
+        answer is never recorded; the learner fixes it and submits again."""
+        return self.interpreted is not None or self.error is None
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -142,17 +142,17 @@ def test_the_study_day_starts_at_4am_local_time(store: ReviewStore, scheduler: S
     assert scheduler.queue(deck, now=next_day, new_limit=3).new == ("d/c3", "d/c4")
 
 
-def test_the_new_limit_is_per_deck_when_queued_per_deck(
-    store: ReviewStore, scheduler: StudyScheduler
-) -> None:
+def test_the_new_limit_is_shared_by_every_deck(store: ReviewStore, scheduler: StudyScheduler) -> None:
     a, b = ["a/1", "a/2", "a/3"], ["b/1", "b/2", "b/3"]
     now = datetime(2026, 3, 10, 9, 0, tzinfo=TZ)
     study(store, scheduler, "a/1", now)
     study(store, scheduler, "a/2", now)
     later = now + timedelta(hours=1)
     assert scheduler.queue(a, now=later, new_limit=2).new == ()
-    assert scheduler.queue(b, now=later, new_limit=2).new == ("b/1", "b/2")
-    assert scheduler.queue(a + b, now=later, new_limit=3).new == ("a/3",)  # a shared limit
+    assert scheduler.queue(b, now=later, new_limit=2).new == ()  # deck a used today's two
+    assert scheduler.queue(b, now=later, new_limit=3).new == ("b/1",)
+    assert scheduler.queue(a + b, now=later, new_limit=3).new == ("a/3",)
+    assert scheduler.counts(b, now=later, new_limit=3).new == 1
 
 
 def test_counts_for_the_home_screen(store: ReviewStore, scheduler: StudyScheduler) -> None:

@@ -230,13 +230,13 @@ def test_a_checked_answer_keeps_its_verdict(store: ReviewStore) -> None:
     assert partial.score == 0.5 and partial.verdict() == steps
 
 
-def test_a_flash_card_is_right_when_self_rated_good_or_easy(store: ReviewStore) -> None:
+def test_a_flash_card_is_right_when_recalled_hard_good_or_easy(store: ReviewStore) -> None:
     session = store.start_session("study", ["starter"], now=T0)
     for rating in (1, 2, 3, 4):
         store.record_review(session, f"starter/f{rating}", None, "", None, rating, 1000, now=T0)
     assert [(r.correct, r.score) for r in store.reviews()] == [
         (False, 0.0),
-        (False, 0.0),
+        (True, 1.0),  # Hard: recalled, with effort
         (True, 1.0),
         (True, 1.0),
     ]

@@ -89,6 +89,14 @@ class Step:
     def is_choice(self) -> bool:
         return bool(self.options)
 
+    @property
+    def label(self) -> str:
+        """The part as its prompt names it (`m̂₁`, `θ₁`, `eigenvalues (ascending)`), not its internal name."""
+        from engine.render import render_math
+
+        text = " ".join(render_math(self.prompt).split()).rstrip(" =:")
+        return text or self.name
+
 
 @dataclass(frozen=True)
 class PlotSpec:

@@ -233,7 +233,7 @@ def _check_steps(instance: Instance, answer: str) -> Verdict:
     card = instance.card
     answers = split_step_answers(answer)
     if len(answers) != len(card.steps):
-        names = ", ".join(s.name for s in card.steps)
+        names = ", ".join(s.label for s in card.steps)
         return Verdict(
             False,
             None,
@@ -242,18 +242,35 @@ def _check_steps(instance: Instance, answer: str) -> Verdict:
             error=f"expected {len(card.steps)} answers, got {len(answers)}",
         )
     parts = tuple(check_step(instance, step, text) for step, text in zip(card.steps, answers, strict=True))
+    labels = {step.name: step.label for step in card.steps}
+    unreadable = next((p for p in parts if not p.readable), None)
+    if unreadable is not None:  # a typo in one part: the answer is not given yet
+        assert unreadable.part is not None
+        return Verdict(
+            False,
+            None,
+            expected_answer_text(instance),
+            f"Part {labels[unreadable.part]} could not be read.",
+            error=f"{labels[unreadable.part]}: {unreadable.error}",
+            parts=parts,
+        )
     right = sum(p.correct for p in parts)
     first_wrong = next((p for p in parts if not p.correct), None)
     if first_wrong is None:
         feedback = f"All {len(parts)} parts correct."
     else:
-        feedback = f"{right} of {len(parts)} parts correct; the first wrong part is {first_wrong.part}: {first_wrong.feedback}"
+        assert first_wrong.part is not None
+        feedback = (
+            f"{right} of {len(parts)} parts correct; the first wrong part is"
+            f" {labels[first_wrong.part]}: {first_wrong.feedback}"
+        )
+    named = next((p for p in parts if p.mistake), None)
     return Verdict(
         correct=first_wrong is None,
         interpreted="; ".join(p.interpreted or "?" for p in parts),
         expected="; ".join(p.expected for p in parts),
         feedback=feedback,
-        mistake=first_wrong.mistake if first_wrong else None,
+        mistake=named.mistake if named else None,
         error=first_wrong.error if first_wrong else None,
         score=right / len(parts),
         parts=parts,

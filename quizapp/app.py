@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -20,6 +19,14 @@ if TYPE_CHECKING:
     from engine.drill import DrillOptions
     from engine.scheduling import StudyScheduler
     from engine.storage import ReviewStore
+
+
+@runtime_checkable
+class RecordsAnswers(Protocol):
+    """A screen that may be recording an answer (`busy`); it leaves when that is done."""
+
+    busy: bool
+    leaving: str
 
 
 class QuizApp(App[None]):
@@ -54,6 +61,7 @@ class QuizApp(App[None]):
         self.now = now
         self._scheduler = scheduler
         self._drill_at_start = drill
+        self._warmed = False
 
     @property
     def scheduler(self) -> StudyScheduler:
@@ -71,17 +79,32 @@ class QuizApp(App[None]):
             self.start_drill(*self._drill_at_start)
 
     def warm_up(self) -> None:
-        """Import the checking machinery (sympy, torch) in the background, once the decks are shown.
+        """Get the checking machinery ready in the background, once the decks are shown.
 
-        Started only then, so that these imports (seconds, holding the interpreter's lock
-        in long stretches) never compete with drawing the first screen.
+        `engine.warmup.warm_up` imports sympy and torch and runs one tiny check of each
+        kind, so that the first real check of a launch is as fast as the later ones.
+        Started only after the deck list is drawn, so that these imports (seconds,
+        holding the interpreter's lock in long stretches) never compete with it.
         """
+        if self._warmed:
+            return
+        self._warmed = True
 
         def load() -> None:
-            for module in ("engine.checking", "engine.solution", "torch"):
-                importlib.import_module(module)
+            from engine.warmup import warm_up
 
-        self.run_worker(load, thread=True, group="warm-up", exclusive=True)
+            warm_up()
+
+        self.run_worker(load, thread=True, group="warm-up", exclusive=True, exit_on_error=False)
+
+    async def action_quit(self) -> None:
+        """Quit, but never in the middle of recording an answer: it is saved first."""
+        screen = self.screen
+        if isinstance(screen, RecordsAnswers) and screen.busy:
+            screen.leaving = "app"
+            self.notify("Saving your answer, then quitting…")
+            return
+        self.exit()
 
     def deck_row(self, deck: Deck) -> DeckRow:
         counts = self.scheduler.counts([card.full_id for card in deck.cards], new_limit=self.new_limit)

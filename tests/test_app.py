@@ -57,8 +57,9 @@ async def answer(app: QuizApp, pilot: object, text: str) -> None:
 
 
 def feedback_text(app: QuizApp) -> str:
-    panel = app.screen.query_one("#feedback")
-    return "\n".join(str(w.render()) for w in panel.query(Static))
+    """The verdict bar and the feedback panel, as the learner reads them."""
+    widgets = [*app.screen.query_one("#verdict-bar").query(Static), *app.screen.query_one("#feedback").query(Static)]
+    return "\n".join(str(w.render()) for w in widgets)
 
 
 async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None:
@@ -105,7 +106,7 @@ async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None
         assert "✓ m₁ = 0.05" in parts
         await answer(app, pilot, "0.05")
         text = feedback_text(app)
-        assert "1 of 2 parts correct; the first wrong part is m_hat" in text
+        assert "1 of 2 parts correct; the first wrong part is m̂₁" in text
         await pilot.press("enter")
         await settle(app, pilot)
 

@@ -166,9 +166,14 @@ def test_steps_give_partial_credit_and_name_the_first_wrong_part(starter: Catalo
     partly = check_answer(instance, f"{m:.6g}; {v:.6g}; {g:.6g}; {g * g:.6g}; {no_correction:.6g}")
     assert not partly.correct and partly.score == pytest.approx(0.8)
     assert partly.mistake == "no-bias-correction"
-    assert "first wrong part is theta_1" in partly.feedback
+    assert "first wrong part is θ₁" in partly.feedback  # the prompt's label, not the internal name
     too_few = check_answer(instance, "1; 2")
     assert too_few.error == "expected 5 answers, got 2"
+    assert not too_few.readable
+    typo = check_answer(instance, f"{m:.6g}; {v:.6g} +*; {g:.6g}; {g * g:.6g}; {theta_1:.6g}")
+    assert not typo.readable and typo.error is not None and typo.error.startswith("v₁")
+    mistake_on_a_later_part = check_answer(instance, f"{m:.6g}; 7; {g:.6g}; {g * g:.6g}; {no_correction:.6g}")
+    assert mistake_on_a_later_part.mistake == "no-bias-correction"  # named, though v₁ is wrong first
     multi_line = check_answer(instance, right.replace("; ", "\n"))
     assert multi_line.correct
 

@@ -122,6 +122,21 @@ def canonical_name(raw: str) -> str:
     return f"{base}_{sub}"
 
 
+def decorated_spellings(name: str) -> tuple[str, ...]:
+    """Other spellings of a decorated name: `y_hat` (typed ŷ) for a card's `yhat`, and back.
+
+    Prompts write ŷ, x̄, θ̂ and m̂; cards declare them as `yhat` or `y_hat`. Either
+    spelling of the input finds the declared one.
+    """
+    for accent in ACCENTS:
+        if name.endswith(f"_{accent}") and len(name) > len(accent) + 1:
+            return (name[: -len(accent) - 1] + accent,)
+        base = name[: -len(accent)]
+        if name.endswith(accent) and base and (len(base) == 1 or base in GREEK):
+            return (f"{base}_{accent}",)
+    return ()
+
+
 _SUBSCRIPT_MAP = str.maketrans("0123456789", SUBSCRIPT_DIGITS)
 
 
@@ -130,7 +145,8 @@ def display_name(name: str) -> str:
     base, sep, sub = name.partition("_")
     shown = GREEK.get(base, base)
     if not sep:
-        return shown
+        spelled = decorated_spellings(name)  # yhat is shown as the prompt writes it: ŷ
+        return display_name(spelled[0]) if spelled else shown
     if sub in ACCENTS and len(shown) == 1:
         return shown + ACCENTS[sub]
     if sub.isdigit():

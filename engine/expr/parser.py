@@ -44,6 +44,7 @@ from engine.expr.names import (
     FUNCTION_ALIASES,
     FUNCTIONS,
     GREEK,
+    decorated_spellings,
 )
 from engine.expr.numeric import evaluate_constant
 from engine.expr.tokenizer import MAX_NESTING, MAX_TOKENS, Token, tokenize
@@ -372,6 +373,9 @@ class _Parser:
             )
         if self.options.variables is None:
             return Name(name)
+        declared = next((alt for alt in decorated_spellings(name) if self.is_variable(alt)), None)
+        if declared is not None:  # ŷ for a card's yhat
+            return Name(declared)
         pieces = self.split_name(name)
         if pieces is not None:
             if len(self.tokens) + len(pieces) - 1 > MAX_TOKENS:

@@ -8,6 +8,7 @@ real work, so that a megabyte of input or 5,000 nested parentheses is refused at
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -87,6 +88,16 @@ def tokenize(text: str) -> list[Token]:
     return _Tokenizer(text).run()
 
 
+def _decorated_letter(char: str) -> str | None:
+    """`y_hat` for a precomposed ŷ (and x̄, ñ...): a Latin letter with an accent the language knows."""
+    if char.isascii() or not char.isalpha():
+        return None
+    decomposed = unicodedata.normalize("NFD", char)
+    if len(decomposed) == 2 and decomposed[0].isascii() and decomposed[1] in _COMBINING_ACCENTS:
+        return f"{decomposed[0]}_{_COMBINING_ACCENTS[decomposed[1]]}"
+    return None
+
+
 class _Tokenizer:
     def __init__(self, text: str) -> None:
         self.text = text
@@ -114,6 +125,10 @@ class _Tokenizer:
                 assert digits is not None  # [0-9]* always matches
                 self.pos = digits.end()  # β1 is β₁, as beta1 is
                 self._name(UNICODE_GREEK[char] + digits.group(), start)
+            elif (decorated := _decorated_letter(char)) is not None:  # ŷ, precomposed
+                start = self.pos
+                self.pos += 1
+                self._name(decorated, start)
             elif char in SUPERSCRIPT_CHARS:
                 self._superscript()
             elif char == "√":

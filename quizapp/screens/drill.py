@@ -10,6 +10,7 @@ When the time is up, the drill ends on the question being answered.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from textual import work
 from textual.app import ComposeResult
@@ -18,9 +19,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine.checking import check_answer, expected_answer_text, read_as, split_step_answers
+from rich.text import Text
+
+from engine.checking import expected_answer_text, read_as, split_step_answers
 from engine.drill import DrillSession
-from quizapp.widgets.answer_input import AnswerInput
+from engine.storage import StoreError
+from quizapp.screens.study import problem_text
+from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.prompt_view import PromptView
 
 
@@ -42,8 +47,9 @@ class DrillScreen(Screen[None]):
         self.session = session
         self.began = 0.0
         self.question_began = 0.0
-        self.busy = False  # an answer is being checked
+        self.busy = False  # an answer is being checked and recorded
         self.ended = False
+        self.leaving = ""  # "app": quit once the answer being checked is recorded
 
     def now(self) -> float:
         clock: float = getattr(self.app, "clock", time.monotonic)()
@@ -55,8 +61,8 @@ class DrillScreen(Screen[None]):
         with VerticalScroll(id="card"):
             yield Static(id="card-title")
             yield PromptView(id="prompt")
-            yield Static(id="options")
-            yield AnswerInput(self.preview, id="answer-box")
+            yield Static(id="options", markup=False)
+            yield AnswerInput(self.preview, self.submit, id="answer-box")
             yield Static(
                 "Enter answers and moves on; nothing is marked until the end. "
                 "Steps cards: all parts on one line, separated by ';'.",
@@ -99,21 +105,35 @@ class DrillScreen(Screen[None]):
     # -- questions -----------------------------------------------------------------------
 
     def show_next(self) -> None:
-        instance = self.session.next_instance()
+        try:
+            instance = self.session.next_instance()
+        except Exception as error:  # a card that cannot be drawn: skipped, the drill goes on
+            card = self.session.questions[self.session.position]
+            self.app.notify(
+                f"{card.full_id} is broken and was left out: {problem_text(error)}",
+                severity="warning",
+                markup=False,
+            )
+            self.session.advance()
+            self.show_next()
+            return
         if instance is None:
             self.finish()
             return
         card = instance.card
         self.question_began = self.now()
         self.sub_title = f"drill · question {self.session.position + 1} of {self.session.total}"
-        self.query_one("#card-title", Static).update(f"{card.title}   [dim]{card.full_id}[/]")
+        self.query_one("#card-title", Static).update(
+            Text.assemble((card.title, "bold"), (f"   {card.full_id}", "dim"))
+        )
         self.query_one("#prompt", PromptView).show(instance.prompt)
         options = self.query_one("#options", Static)
         lines = [f"  ({chr(ord('a') + i)}) {option}" for i, option in enumerate(card.options)]
         lines += [f"  {i + 1}. {step.prompt}" for i, step in enumerate(card.steps)]
         options.display = bool(lines)
         options.update("\n".join(lines))
-        self.query_one("#answer-box", AnswerInput).reset(self.preview, self.placeholder())
+        box = self.query_one("#answer-box", AnswerInput)
+        box.reset(self.placeholder(), box.input.value)  # keep what was typed while the last one was checked
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
         self.update_clock(self.remaining)
 
@@ -136,26 +156,74 @@ class DrillScreen(Screen[None]):
         if instance is None or self.busy:
             return True, ""
         card = instance.card
-        if card.kind != "steps":
-            return read_as(instance, text)
-        parts = split_step_answers(text)
-        step = card.steps[min(len(parts), len(card.steps)) - 1]
-        return read_as(instance, parts[-1], step) if parts[-1] else (True, "")
+        try:
+            if card.kind != "steps":
+                return read_as(instance, text)
+            parts = split_step_answers(text)
+            step = card.steps[min(len(parts), len(card.steps)) - 1]
+            return read_as(instance, parts[-1], step) if parts[-1] else (True, "")
+        except Exception as error:  # a bug in reading must not take the app down
+            return False, f"⚠ this answer could not be read ({problem_text(error)})"
 
-    def on_answer_input_submitted(self, event: AnswerInput.Submitted) -> None:
+    def submit(self, text: str) -> Submission:
+        """Enter: a typo stays in the line; a readable answer is checked and the line cleared."""
         if self.busy or self.ended or self.session.current is None:
-            return
+            return Submission(False)
+        readable, message = self.readable(text)
+        if not readable:
+            return Submission(False, message)
         self.busy = True
-        self.query_one("#answer-box", AnswerInput).input.disabled = True
-        self.check(event.value, int((self.now() - self.question_began) * 1000))
+        self.check(text, int((self.now() - self.question_began) * 1000))
+        return Submission(True, "Checking…", clear=True)
 
-    @work(thread=True, exclusive=True, group="check")
-    def check(self, answer: str, duration_ms: int) -> None:
+    def readable(self, text: str) -> tuple[bool, str]:
+        """Whether every part of the answer can be read (a steps card's parts are separated by ';')."""
         instance = self.session.current
         assert instance is not None
-        verdict = check_answer(instance, answer)
-        self.session.record(answer, verdict, duration_ms)
+        card = instance.card
+        try:
+            if card.kind != "steps":
+                return read_as(instance, text)
+            parts = split_step_answers(text)
+            if len(parts) != len(card.steps):
+                return False, f"⚠ {len(card.steps)} answers separated by ';', got {len(parts)}"
+            for part, step in zip(parts, card.steps, strict=True):
+                readable, message = read_as(instance, part, step)
+                if not readable:
+                    return False, f"{step.label}: {message}"
+            return True, ""
+        except Exception as error:  # a bug in reading must not take the app down
+            return False, f"⚠ this answer could not be read ({problem_text(error)})"
+
+    @work(thread=True, group="check", exit_on_error=False)
+    def check(self, answer: str, duration_ms: int) -> None:
+        """Check and record the answer: the error boundary of a check."""
+        instance = self.session.current
+        assert instance is not None
+        try:
+            verdict = self.session.check(answer)
+            if not verdict.readable:  # read_as let it through: count it as wrong, not lost
+                verdict = replace(verdict, interpreted=answer)
+            self.session.record(answer, verdict, duration_ms)
+        except StoreError as error:
+            self.app.call_from_thread(self.not_saved, answer, error.message)
+            return
+        except Exception as error:
+            self.app.call_from_thread(
+                self.failed, f"{instance.card.full_id} is broken and was left out: {problem_text(error)}"
+            )
+            self.session.advance()
         self.app.call_from_thread(self.answered)
+
+    def failed(self, message: str) -> None:
+        self.app.notify(message, severity="error", markup=False)
+
+    def not_saved(self, answer: str, message: str) -> None:
+        """The review log refused the write: the answer goes back in the line, to submit again."""
+        self.busy = False
+        box = self.query_one("#answer-box", AnswerInput)
+        box.reset(self.placeholder(), answer + box.input.value)
+        self.app.notify(message, title="Your answer was not saved", severity="error", markup=False)
 
     def action_skip(self) -> None:
         if self.busy or self.ended or self.session.current is None:
@@ -163,15 +231,27 @@ class DrillScreen(Screen[None]):
         self.busy = True
         self.skip(int((self.now() - self.question_began) * 1000))
 
-    @work(thread=True, exclusive=True, group="check")
+    @work(thread=True, group="check", exit_on_error=False)
     def skip(self, duration_ms: int) -> None:
         instance = self.session.current
         assert instance is not None
-        self.session.skip(expected_answer_text(instance), duration_ms)
+        try:
+            self.session.skip(expected_answer_text(instance), duration_ms)
+        except StoreError as error:
+            self.app.call_from_thread(self.not_saved, "", error.message)
+            return
+        except Exception as error:  # the expected answer cannot be shown: a broken card
+            self.app.call_from_thread(
+                self.failed, f"{instance.card.full_id} is broken and was left out: {problem_text(error)}"
+            )
+            self.session.advance()
         self.app.call_from_thread(self.answered)
 
     def answered(self) -> None:
         self.busy = False
+        if self.leaving == "app":
+            self.app.exit()
+            return
         remaining = self.remaining
         if remaining is not None and remaining <= 0:
             self.finish()

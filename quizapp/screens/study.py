@@ -1,16 +1,24 @@
 """The study screen: one card at a time, answered, checked, explained and rated.
 
-The flow per card: the prompt (math as Unicode) and an answer line with a live preview;
-Enter checks the answer in a worker thread (the interface never waits on a check); the
-feedback panel then shows the verdict, the explanation and the rating the verdict implies,
-which 1–4 can change before Enter moves on. Flash cards are revealed with space and rated
-with 1–4. Steps cards are answered part by part, each part checked as it is entered.
+The flow per card: the prompt (math as Unicode) and an answer line with a live preview.
+Enter on an answer that cannot be read keeps it in the line with what is wrong; a
+readable one is checked in a worker thread and recorded by the session
+(`engine.session`) with the card's new schedule, in one transaction. The verdict bar
+then shows the verdict and the rating, which 1–4 change (the same record) before Enter
+moves on; `u` takes the last answer back. Flash cards are revealed with space and rated
+with 1–4. Steps cards are answered part by part: each Enter moves to the next part at
+once (the parts are checked in the background), so typing never waits for a verdict.
+
+Every check runs inside an error boundary: a card whose drawing or checking fails is
+shown as broken with its message, nothing is recorded for it, and the session goes on.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Literal
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,12 +26,33 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from engine.checking import Verdict, check_answer, check_step, read_as
-from engine.scheduling import rating_from_verdict
-from engine.session import StudySession
-from quizapp.widgets.answer_input import AnswerInput
-from quizapp.widgets.feedback import FeedbackPanel
+from engine.cards import Card, Step
+from engine.errors import EngineError
+from engine.instance import Instance
+from engine.session import Answered, StudySession
+from engine.storage import StoreError
+from engine.verdict import Verdict
+from quizapp.widgets.answer_input import AnswerInput, Submission
+from quizapp.widgets.feedback import FeedbackPanel, VerdictBar, headline, rating_line
 from quizapp.widgets.prompt_view import PromptView
+
+State = Literal["answering", "checking", "revealed", "feedback", "broken"]
+
+
+def problem_text(error: BaseException) -> str:
+    """An error as one line for the learner: the engine's own message, or the kind of failure."""
+    if isinstance(error, EngineError):
+        return error.message
+    return f"{type(error).__name__}: {error}"
+
+
+def option_lines(options: tuple[str, ...]) -> str:
+    return "\n".join(f"  ({chr(ord('a') + i)}) {option}" for i, option in enumerate(options))
+
+
+def card_title(card: Card, detail: str) -> Text:
+    """The card's title and id, styled without markup (a title may hold brackets)."""
+    return Text.assemble((card.title, "bold"), (f"   {card.full_id} · {detail}", "dim"))
 
 
 class StudyScreen(Screen[None]):
@@ -35,31 +64,39 @@ class StudyScreen(Screen[None]):
         Binding("3", "rate(3)", "Good", show=False),
         Binding("4", "rate(4)", "Easy", show=False),
         Binding("enter", "next", "Next", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+z", "undo", "Undo", show=False),  # also while the answer line has focus
         Binding("escape", "leave", "End session"),
     ]
 
     def __init__(self, session: StudySession) -> None:
         super().__init__()
         self.session = session
-        self.state = "answering"  # answering | checking | revealed | feedback
+        self.state: State = "answering"
         self.started = 0.0
-        self.step_index = 0
-        self.step_answers: list[str] = []
-        self.step_verdicts: list[Verdict] = []
+        self.serial = 0  # which showing of a card: results for an earlier one are dropped
+        self.parts: list[str] = []  # a steps card's parts, as typed
+        self.part_verdicts: dict[int, Verdict] = {}
+        self.leaving: Literal["", "session", "app"] = ""
 
     def app_clock(self) -> float:
         clock: float = getattr(self.app, "clock", time.monotonic)()
         return clock
 
+    def elapsed_ms(self) -> int:
+        """Time on the current card so far."""
+        return int((self.app_clock() - self.started) * 1000)
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield ProgressBar(total=max(1, self.session.total), show_eta=False, id="progress")
+        yield VerdictBar(id="verdict-bar")
         with VerticalScroll(id="card"):
             yield Static(id="card-title")
             yield PromptView(id="prompt")
-            yield Static(id="options")
-            yield Static(id="parts")
-            yield AnswerInput(self.preview, id="answer-box")
+            yield Static(id="options", markup=False)
+            yield Static(id="parts", markup=False)
+            yield AnswerInput(self.preview, self.submit, id="answer-box")
             yield Static("Press space to reveal the answer.", id="reveal-hint")
             yield FeedbackPanel(id="feedback")
         yield Footer()
@@ -67,24 +104,38 @@ class StudyScreen(Screen[None]):
     def on_mount(self) -> None:
         self.show_next_card()
 
+    @property
+    def busy(self) -> bool:
+        """An answer is being checked and recorded: leaving waits for it."""
+        return self.state == "checking"
+
     # -- showing a card ----------------------------------------------------------------
 
     def show_next_card(self) -> None:
-        instance = self.session.next_instance()
+        try:
+            instance = self.session.next_instance()
+        except Exception as error:  # a card that cannot be drawn: shown as broken, skipped
+            self.show_broken(self.session.queue[self.session.position], problem_text(error))
+            return
         if instance is None:
             self.finish()
             return
+        self.show_card(instance)
+
+    def show_card(self, instance: Instance, text: str = "") -> None:
         card = instance.card
+        self.serial += 1
         self.state = "answering"
         self.started = self.app_clock()
-        self.step_index, self.step_answers, self.step_verdicts = 0, [], []
-        self.query_one("#progress", ProgressBar).update(progress=self.session.position)
-        self.sub_title = f"card {self.session.position + 1} of {self.session.total}"
-        self.query_one("#card-title", Static).update(f"{card.title}   [dim]{card.full_id} · {card.kind}[/]")
+        self.parts, self.part_verdicts = [], {}
+        self.show_header(card, card.kind)
         self.query_one("#prompt", PromptView).show(instance.prompt)
-        self.show_options(card.options)
+        options = self.query_one("#options", Static)
+        options.display = bool(card.options)
+        options.update(option_lines(card.options))
         self.query_one("#parts", Static).display = card.kind == "steps"
         self.query_one("#feedback", FeedbackPanel).clear()
+        self.query_one("#verdict-bar", VerdictBar).clear()
         flash = card.kind == "flash"
         self.query_one("#reveal-hint", Static).display = flash
         box = self.query_one("#answer-box", AnswerInput)
@@ -92,107 +143,227 @@ class StudyScreen(Screen[None]):
         if flash:
             self.focus_card()
         else:
-            box.reset(self.preview, self.placeholder())
+            box.reset(self.placeholder(), text)
         self.update_parts()
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
 
-    def show_options(self, options: tuple[str, ...]) -> None:
-        view = self.query_one("#options", Static)
-        view.display = bool(options)
-        view.update("\n".join(f"  ({chr(ord('a') + i)}) {option}" for i, option in enumerate(options)))
+    def show_header(self, card: Card, detail: str) -> None:
+        self.query_one("#progress", ProgressBar).update(progress=self.session.position)
+        self.sub_title = f"card {self.session.position + 1} of {self.session.total}"
+        self.query_one("#card-title", Static).update(card_title(card, detail))
+
+    def current_step(self) -> Step | None:
+        """The part of a steps card being typed (None on other cards, or once every part is in)."""
+        instance = self.session.current
+        if instance is None or instance.card.kind != "steps" or len(self.parts) >= len(instance.card.steps):
+            return None
+        return instance.card.steps[len(self.parts)]
 
     def placeholder(self) -> str:
         instance = self.session.current
         assert instance is not None
         card = instance.card
+        step = self.current_step()
+        if step is not None:
+            return f"Part {len(self.parts) + 1} of {len(card.steps)}: {step.label}"
         if card.kind == "steps":
-            step = card.steps[self.step_index]
-            return f"Part {self.step_index + 1} of {len(card.steps)}: {step.prompt}"
+            return "every part is in: checking…"
         if card.kind == "choice":
             return "a letter, a number or the option"
         if card.kind == "symbolic":
-            return "an expression, e.g. sigmoid(x)*(1 - sigmoid(x)) or \\frac{1}{1+e^{-x}}"
+            names = ", ".join(card.variables)
+            return f"an expression in {names}" if names else "an expression"
         return "a number, an expression of numbers, or [a vector]"
 
     def update_parts(self) -> None:
         instance = self.session.current
         if instance is None or instance.card.kind != "steps":
             return
+        from engine.render import render_math
+
         lines = []
         for index, step in enumerate(instance.card.steps):
-            if index < len(self.step_verdicts):
-                verdict = self.step_verdicts[index]
-                mark = "[green]✓[/]" if verdict.correct else "[red]✗[/]"
-                lines.append(f"{mark} {step.prompt} {verdict.interpreted or self.step_answers[index]}")
-            elif index == self.step_index and self.state == "answering":
-                lines.append(f"[b]▸ {step.prompt}[/]")
+            prompt = " ".join(render_math(step.prompt).split())
+            if index < len(self.parts):
+                verdict = self.part_verdicts.get(index)
+                mark = "…" if verdict is None else ("✓" if verdict.correct else "✗")
+                shown = verdict.interpreted if verdict is not None and verdict.interpreted else self.parts[index]
+                lines.append(f"{mark} {prompt} {shown}")
+            elif index == len(self.parts) and self.state == "answering":
+                lines.append(f"▸ {prompt}")
             else:
-                lines.append(f"  {step.prompt}")
+                lines.append(f"  {prompt}")
         self.query_one("#parts", Static).update("\n".join(lines))
 
     def focus_card(self) -> None:
         self.query_one("#card", VerticalScroll).focus()
 
+    # -- reading what is typed ---------------------------------------------------------
+
+    def read(self, text: str, step: Step | None) -> tuple[bool, str]:
+        """How `text` is read for the current card (or part); never raises."""
+        from engine.checking import read_as
+
+        instance = self.session.current
+        if instance is None:
+            return False, ""
+        try:
+            return read_as(instance, text, step)
+        except Exception as error:  # a bug in reading must not take the app down
+            return False, f"⚠ this answer could not be read ({problem_text(error)})"
+
     def preview(self, text: str) -> tuple[bool, str]:
-        instance = self.session.current
-        if instance is None or self.state != "answering":  # a late preview of an answer already given
-            return True, ""
-        step = instance.card.steps[self.step_index] if instance.card.kind == "steps" else None
-        return read_as(instance, text, step)
-
-    # -- answering ---------------------------------------------------------------------
-
-    def on_answer_input_submitted(self, event: AnswerInput.Submitted) -> None:
         if self.state != "answering":
-            return
-        self.state = "checking"
+            return True, ""
+        return self.read(text, self.current_step())
+
+    def submit(self, text: str) -> Submission:
+        """Enter on the answer line, decided at once and in order with the keys around it."""
+        instance = self.session.current
+        if self.state != "answering" or instance is None:
+            return Submission(False)
+        step = self.current_step()
+        if step is None:  # a single answer
+            readable, message = self.read(text, step)
+            if not readable:
+                return Submission(False, message)  # a typo never uses up the card
+            self.state = "checking"
+            self.query_one("#answer-box", AnswerInput).show_message(True, "Checking…")
+            self.check_answer(self.serial, text, self.elapsed_ms())
+            return Submission(True)
+        # Several parts may come at once, separated by ';' as everywhere else.
+        from engine.checking import split_step_answers
+
+        typed = [part for part in split_step_answers(text) if part]
+        steps = instance.card.steps[len(self.parts) : len(self.parts) + len(typed)]
+        if len(typed) > len(steps):
+            return Submission(False, f"⚠ {len(typed)} answers, but only {len(steps)} parts are left")
+        for part, part_step in zip(typed, steps, strict=True):
+            readable, message = self.read(part, part_step)
+            if not readable:
+                return Submission(False, f"{part_step.label}: {message}")
+        for part, part_step in zip(typed, steps, strict=True):
+            self.check_part(self.serial, len(self.parts), part_step, part)
+            self.parts.append(part)
         box = self.query_one("#answer-box", AnswerInput)
-        box.input.disabled = True
-        box.show_status("Checking…")  # the first check against torch loads it: a few seconds
-        self.check(event.value)
-
-    @work(thread=True, exclusive=True, group="check")
-    def check(self, answer: str) -> None:
-        instance = self.session.current
-        assert instance is not None
-        card = instance.card
-        if card.kind == "steps":
-            step = card.steps[self.step_index]
-            verdict = check_step(instance, step, answer)
-            self.app.call_from_thread(self.part_checked, answer, verdict)
-            return
-        verdict = check_answer(instance, answer)
-        self.app.call_from_thread(self.checked, answer, verdict)
-
-    def part_checked(self, answer: str, verdict: Verdict) -> None:
-        self.query_one("#answer-box", AnswerInput).restore()
-        instance = self.session.current
-        assert instance is not None
-        self.step_answers.append(answer)
-        self.step_verdicts.append(verdict)
-        self.step_index += 1
-        if self.step_index < len(instance.card.steps):
-            self.state = "answering"
-            self.update_parts()
-            self.query_one("#answer-box", AnswerInput).reset(self.preview, self.placeholder())
-            return
+        if self.current_step() is None:  # the last part: check the whole answer
+            self.state = "checking"
+            box.show_message(True, "Checking…")
+            self.check_answer(self.serial, "; ".join(self.parts), self.elapsed_ms())
+        else:
+            box.set_placeholder(self.placeholder())
         self.update_parts()
-        self.checked("; ".join(self.step_answers), check_answer(instance, "; ".join(self.step_answers)))
+        return Submission(True, clear=True)
 
-    def checked(self, answer: str, verdict: Verdict) -> None:
-        self.query_one("#answer-box", AnswerInput).restore()
+    # -- checking, in worker threads ---------------------------------------------------
+
+    @work(thread=True, group="check", exit_on_error=False)
+    def check_part(self, serial: int, index: int, step: Step, text: str) -> None:
+        try:
+            verdict = self.session.check(text, step)
+        except Exception:
+            return  # the whole answer's check reports it
+        self.app.call_from_thread(self.part_checked, serial, index, verdict)
+
+    def part_checked(self, serial: int, index: int, verdict: Verdict) -> None:
+        if serial == self.serial and self.state in ("answering", "checking"):
+            self.part_verdicts[index] = verdict
+            self.update_parts()
+
+    @work(thread=True, group="check", exit_on_error=False)
+    def check_answer(self, serial: int, text: str, duration_ms: int) -> None:
+        """Check the answer and record it with its schedule: the error boundary of a check."""
+        try:
+            verdict = self.session.check(text)
+            if not verdict.readable:
+                self.app.call_from_thread(self.unreadable, serial, text, verdict)
+                return
+            answered = self.session.submit(text, verdict, duration_ms)
+        except StoreError as error:
+            self.app.call_from_thread(self.not_saved, serial, text, error.message)
+            return
+        except Exception as error:
+            self.app.call_from_thread(self.check_failed, serial, problem_text(error))
+            return
+        self.app.call_from_thread(self.checked, serial, answered)
+
+    def unreadable(self, serial: int, text: str, verdict: Verdict) -> None:
+        """The check could not read what the preview could: back to the line, text intact."""
+        if serial != self.serial:
+            return
+        self.state = "answering"
+        bad = next((i for i, part in enumerate(verdict.parts) if not part.readable), None)
+        if bad is not None:  # a steps card: answer again from the part that could not be read
+            text, self.parts = self.parts[bad], self.parts[:bad]
+            self.part_verdicts = {i: v for i, v in self.part_verdicts.items() if i < bad}
+        box = self.query_one("#answer-box", AnswerInput)
+        box.reset(self.placeholder(), text)
+        box.show_message(False, f"⚠ {verdict.error or verdict.feedback}")
+        self.update_parts()
+        self.after_check()
+
+    def not_saved(self, serial: int, text: str, message: str) -> None:
+        """The review log refused the write: the answer stays in the line, to submit again."""
+        if serial != self.serial:
+            return
+        self.state = "answering"
+        if self.parts:
+            self.parts, self.part_verdicts = [], {}
+        box = self.query_one("#answer-box", AnswerInput)
+        box.reset(self.placeholder(), text if self.current_step() is None else "")
+        self.app.notify(message, title="Your answer was not saved", severity="error", markup=False)
+        self.update_parts()
+        self.after_check()
+
+    def check_failed(self, serial: int, message: str) -> None:
+        if serial != self.serial:
+            return
         instance = self.session.current
         assert instance is not None
-        duration_ms = int((self.app_clock() - self.started) * 1000)
-        rating = rating_from_verdict(verdict, duration_ms)
-        self.session.record(answer, verdict, rating, duration_ms)
+        self.show_broken(instance.card, message)
+        self.after_check()
+
+    def checked(self, serial: int, answered: Answered) -> None:
+        if serial != self.serial:
+            return
+        assert answered.verdict is not None and answered.rating is not None
         self.state = "feedback"
-        panel = self.query_one("#feedback", FeedbackPanel)
-        panel.show_verdict(verdict, instance.explanation)
-        panel.show_plot(instance)
-        panel.show_rating(rating)
+        verdict = answered.verdict
+        self.part_verdicts = dict(enumerate(verdict.parts))
+        self.update_parts()
+        box = self.query_one("#answer-box", AnswerInput)
+        box.show_message(True, "")
+        if not verdict.parts:  # the line shows the answer that was checked
+            box.input.value = answered.answer
+        self.query_one("#feedback", FeedbackPanel).show_verdict(verdict, answered.instance)
+        self.query_one("#feedback", FeedbackPanel).show_plot(answered.instance)
+        self.query_one("#verdict-bar", VerdictBar).show(
+            headline(verdict), "right" if verdict.correct else "wrong", rating_line(answered.rating)
+        )
         self.focus_card()
-        self.call_after_refresh(panel.scroll_visible)
+        self.after_check()
+
+    def after_check(self) -> None:
+        """Leave now if Escape or quit was pressed while the answer was being checked."""
+        if self.leaving == "app":
+            self.app.exit()
+        elif self.leaving == "session":
+            self.finish()
+
+    def show_broken(self, card: Card, message: str) -> None:
+        """A card that cannot be drawn or checked: say so, record nothing, let the session go on."""
+        self.serial += 1
+        self.state = "broken"
+        self.show_header(card, "broken")
+        self.query_one("#answer-box", AnswerInput).display = False
+        self.query_one("#reveal-hint", Static).display = False
+        self.query_one("#feedback", FeedbackPanel).show_text(
+            f"{message}\n\nNothing was recorded for this card. `quizapp validate` shows the deck's problems."
+        )
+        self.query_one("#verdict-bar", VerdictBar).show(
+            "⚠ This card is broken and was skipped.", "broken", "Enter goes on to the next card."
+        )
+        self.focus_card()
 
     # -- flash cards, ratings, moving on ---------------------------------------------------
 
@@ -202,34 +373,57 @@ class StudyScreen(Screen[None]):
             return
         self.state = "revealed"
         self.query_one("#reveal-hint", Static).display = False
-        panel = self.query_one("#feedback", FeedbackPanel)
-        panel.show_verdict(None, instance.explanation)
-        self.query_one("#feedback", FeedbackPanel).query_one("#rating", Static).update(
-            "How well did you know it?  1 Again · 2 Hard · 3 Good · 4 Easy"
+        self.query_one("#feedback", FeedbackPanel).show_verdict(None, instance)
+        self.query_one("#verdict-bar", VerdictBar).show(
+            "Answer", "", "How well did you know it?  1 Again · 2 Hard · 3 Good · 4 Easy"
         )
 
     def action_rate(self, rating: int) -> None:
-        if self.state == "revealed":
-            duration_ms = int((self.app_clock() - self.started) * 1000)
-            self.session.record("", None, rating, duration_ms)
-            self.advance()
-        elif self.state == "feedback":
-            self.session.rerate(rating)
-            self.query_one("#feedback", FeedbackPanel).show_rating(rating)
+        try:
+            if self.state == "revealed":
+                self.session.submit("", None, self.elapsed_ms(), rating=rating)
+                self.advance()
+            elif self.state == "feedback":
+                answered = self.session.rate(rating)
+                self.query_one("#verdict-bar", VerdictBar).show_rating(rating_line(rating))
+                assert answered.rating == rating
+        except StoreError as error:
+            self.app.notify(error.message, title="Your rating was not saved", severity="error", markup=False)
 
     def action_next(self) -> None:
-        if self.state == "feedback":
+        if self.state in ("feedback", "broken"):
             self.advance()
 
     def advance(self) -> None:
         self.session.advance()
         self.show_next_card()
 
+    def action_undo(self) -> None:
+        """Take back the last answer (and its schedule change) and ask that card again."""
+        if self.state == "checking":
+            return
+        try:
+            instance = self.session.undo()
+        except (StoreError, ValueError) as error:
+            self.app.notify(str(error), title="Nothing was undone", severity="warning", markup=False)
+            return
+        if instance is None:
+            self.app.notify("There is no answer to take back in this session.", markup=False)
+            return
+        self.show_card(instance)
+        self.app.notify(f"Took back your answer to {instance.card.title}.", markup=False)
+
     def action_leave(self) -> None:
+        if self.busy:  # the answer is being checked: record it, then leave
+            self.leaving = "session"
+            self.query_one("#answer-box", AnswerInput).show_message(True, "Saving your answer, then ending…")
+            return
         self.finish()
 
     def finish(self) -> None:
         from quizapp.screens.summary import SummaryScreen
 
+        self.leaving = ""
+        self.serial += 1
         self.session.end()
         self.app.switch_screen(SummaryScreen(self.session))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -33,7 +34,7 @@ class SummaryScreen(Screen[None]):
 
     def report(self) -> str:
         session = self.session
-        answered = len(session.outcomes)
+        answered = len(session.answered)
         if answered == 0:
             return "[b]Nothing to study right now.[/]\n\nNo card is due and today's new cards are done."
         lines = [
@@ -47,11 +48,11 @@ class SummaryScreen(Screen[None]):
         mistakes = session.mistakes_seen()
         if mistakes:
             lines += ["", "[b]Mistakes seen[/]"]
-            lines += [f"  {name}" + (f" ×{count}" if count > 1 else "") for name, count in mistakes]
-        missed = {o.card.full_id: o.card for o in session.outcomes if not o.correct}
+            lines += [f"  {escape(name)}" + (f" ×{count}" if count > 1 else "") for name, count in mistakes]
+        missed = {a.card.full_id: a.card for a in session.answered if not a.correct}
         if missed:
             lines += ["", "[b]To review[/]"]
-            lines += [f"  {card.title}  [dim]{card_id}[/]" for card_id, card in missed.items()]
+            lines += [f"  {escape(card.title)}  [dim]{escape(card_id)}[/]" for card_id, card in missed.items()]
         return "\n".join(lines)
 
     def action_home(self) -> None:

@@ -1,18 +1,25 @@
-"""The answer line, with a live preview of how the answer is read.
+"""The answer line, with a live preview of how the answer is read, that never loses a keystroke.
 
-The preview is recomputed a moment after typing stops (debounced), in a worker thread, so
-that no input, however hostile, can make the interface stutter; the parser's own bounds
-keep each preview well under a millisecond in practice.
+Two things make it safe to type at normal pace without waiting for verdicts:
+
+- Enter is decided *inside* the line, synchronously (`AnswerLine.action_submit` calls the
+  screen's `Submitter`): keys typed after an Enter sit in this widget's message queue
+  behind it, so the line is cleared for the next part (or kept, on a typo) before any
+  of them is inserted. Nothing waits on a check: the screen checks in a worker thread.
+- The line is never disabled while a check runs (a disabled Input drops keys).
+
+The preview is recomputed a moment after typing stops (debounced), in a worker thread;
+it is shown as plain text (never markup: `[b]` is two brackets and a letter).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -21,8 +28,51 @@ PREVIEW_DELAY = 0.15
 Previewer = Callable[[str], tuple[bool, str]]
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What the screen made of an Enter on the answer line.
+
+    `accepted` False: the text stays as typed, with `message` (what could not be read).
+    `clear` True: the line empties at once for the next part of a steps card.
+    """
+
+    accepted: bool
+    message: str = ""
+    clear: bool = False
+
+
+Submitter = Callable[[str], Submission]
+
+
+def refuse_all(text: str) -> Submission:
+    return Submission(False)
+
+
+class AnswerLine(Input):
+    """An Input whose Enter is handled in order with the keys around it (see the module)."""
+
+    def __init__(self, submitter: Submitter, placeholder: str, *, id: str | None = None) -> None:
+        super().__init__(placeholder=placeholder, id=id)
+        self.submitter = submitter
+
+    async def action_submit(self) -> None:
+        text = self.value
+        if not text.strip():
+            return
+        outcome = self.submitter(text)
+        box = self.parent
+        if not outcome.accepted:
+            if outcome.message and isinstance(box, AnswerInput):
+                box.show_message(False, outcome.message)
+            return
+        if outcome.clear:
+            self.value = ""
+        if isinstance(box, AnswerInput) and (outcome.clear or outcome.message):
+            box.show_message(True, outcome.message)
+
+
 class AnswerInput(Vertical):
-    """An Input and, beneath it, "read as: ..." or what is wrong with the input."""
+    """An answer line and, beneath it, "read as: ..." or what is wrong with the input."""
 
     DEFAULT_CSS = """
     AnswerInput {
@@ -39,35 +89,42 @@ class AnswerInput(Vertical):
     }
     """
 
-    class Submitted(Message):
-        def __init__(self, value: str) -> None:
-            super().__init__()
-            self.value = value
-
     def __init__(
-        self, previewer: Previewer, placeholder: str = "Your answer", *, id: str | None = None
+        self,
+        previewer: Previewer,
+        submitter: Submitter = refuse_all,
+        placeholder: str = "Your answer",
+        *,
+        id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.previewer = previewer
-        self.placeholder = placeholder
+        self._submitter = submitter
+        self._placeholder = placeholder
         self._timer: Timer | None = None
-        self._last_preview = (True, "")
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=self.placeholder, id="answer")
-        yield Static("", id="preview")
+        yield AnswerLine(self._submitter, self._placeholder, id="answer")
+        yield Static("", id="preview", markup=False)
 
     @property
-    def input(self) -> Input:
-        return self.query_one("#answer", Input)
+    def input(self) -> AnswerLine:
+        return self.query_one("#answer", AnswerLine)
 
-    def reset(self, previewer: Previewer, placeholder: str) -> None:
-        self.previewer = previewer
+    def reset(self, placeholder: str, text: str = "") -> None:
+        """A fresh line for a new card (or `text` back in it, after an undo or a refused answer)."""
+        line = self.input
+        line.placeholder = placeholder
+        line.value = text
+        line.cursor_position = len(text)
+        self.show_message(True, "")
+        line.disabled = False
+        line.focus()
+        if text:
+            self.preview(text)
+
+    def set_placeholder(self, placeholder: str) -> None:
         self.input.placeholder = placeholder
-        self.input.value = ""
-        self._show_preview(True, "")
-        self.input.disabled = False
-        self.input.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -76,28 +133,22 @@ class AnswerInput(Vertical):
         self._timer = self.set_timer(PREVIEW_DELAY, lambda: self.preview(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.value.strip():
-            self.post_message(self.Submitted(event.value))
+        event.stop()  # AnswerLine decides Enter itself, in order with the keys around it
 
-    @work(thread=True, exclusive=True, group="preview")
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def preview(self, text: str) -> None:
         if not text.strip():
-            self.app.call_from_thread(self._show_preview, True, "")
+            self.app.call_from_thread(self._show_preview, text, True, "")
             return
         valid, message = self.previewer(text)
-        self.app.call_from_thread(self._show_preview, valid, message)
+        self.app.call_from_thread(self._show_preview, text, valid, message)
 
-    def show_status(self, message: str) -> None:
-        """A message in the preview line while the answer is being checked (see `restore`)."""
-        self.query_one("#preview", Static).update(message)
+    def _show_preview(self, text: str, valid: bool, message: str) -> None:
+        if self.input.value == text:  # not a late preview of a part already entered
+            self.show_message(valid, message)
 
-    def restore(self) -> None:
-        """Put back the last preview after a status message."""
-        self._show_preview(*self._last_preview)
-
-    def _show_preview(self, valid: bool, message: str) -> None:
-        self._last_preview = (valid, message)
+    def show_message(self, valid: bool, message: str) -> None:
+        """The preview line: how the answer is read, or (`valid` False) what is wrong with it."""
         preview = self.query_one("#preview", Static)
         preview.set_class(not valid, "invalid")
         preview.update(message)

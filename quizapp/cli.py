@@ -3,14 +3,18 @@
 Exit status: 0 for success (and a right answer), 1 for a wrong answer or a deck with
 errors, 2 for a usage error (a bad option, a card that does not exist). Every mistake a
 learner or an author can make is reported as a message, never a traceback.
+
+Global options (`--data-dir`) go before or after the command; an answer may begin with
+'-' (`--answer -0.5`, `--answer -x`): see `attach_answer_values`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -20,10 +24,12 @@ from quizapp.paths import bundled_decks_dir
 if TYPE_CHECKING:  # the commands import what they use, so `quizapp` starts fast
     from engine.cards import Card
     from engine.catalog import Catalog
-    from engine.checking import Verdict
     from engine.storage import ReviewStore
+    from engine.verdict import Verdict
 
 DEFAULT_SAMPLES = 200  # engine.validation.DEFAULT_SAMPLES, without importing it at start-up
+DEFAULT_NEW_LIMIT = 20
+ANSWER_OPTION = "--answer"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -32,21 +38,103 @@ class UsageError(Exception):
     """A command used wrongly: reported with exit status 2."""
 
 
+def attach_answer_values(argv: Sequence[str]) -> list[str]:
+    """`argv` with `--answer TEXT` written `--answer=TEXT`, so that an answer may begin with '-'.
+
+    argparse takes a token beginning with '-' (`-x`, `-sigmoid(x)`, even `-h`) for an
+    option, never for an option's value, so `--answer -x` would fail with "expected one
+    argument"; attached with '=', the token is the value whatever it looks like (and
+    `--answer -` still reads standard input). Abbreviations argparse accepts (`--ans`) are
+    attached too. Left alone: a token beginning with '--' after `--answer`, which means the
+    answer was forgotten (`--answer --json`) and argparse says so (`--answer=--x` answers
+    '--x'), and everything after `--`, the end of the options.
+    """
+    tokens = list(argv)
+    attached: list[str] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token == "--":
+            return attached + tokens[index:]
+        names_answer = len(token) > 2 and ANSWER_OPTION.startswith(token)
+        if names_answer and index + 1 < len(tokens) and not tokens[index + 1].startswith("--"):
+            attached.append(f"{token}={tokens[index + 1]}")
+            index += 2
+        else:
+            attached.append(token)
+            index += 1
+    return attached
+
+
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum`.
+
+    Checked while parsing, so that a value the commands cannot use (`--samples 0`, a
+    negative `validate --seed`, which numpy refuses) is a usage error with argparse's
+    message and exit status 2, never a traceback from deep inside a command.
+    """
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return convert
+
+
+def _minutes(text: str) -> float:
+    """An argparse type: a time limit in minutes, 0 or more, finite in seconds too (the drill counts seconds)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of minutes, got {text!r}") from None
+    if not math.isfinite(value * 60) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number, 0 or more, got {text!r}")
+    return value
+
+
+def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """Add the options every command accepts, before or after the command, to `parser`.
+
+    They are added to the main parser with their real default and to each command's
+    parser with `argparse.SUPPRESS`, so that a value given before the command is not
+    overwritten by the command parser's default (given on both sides, the later wins).
+    A function rather than a shared `parents=` parser: parents share their Action objects,
+    so the two defaults could not differ.
+    """
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="where the review log lives (or $QUIZAPP_DATA_DIR)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of `main`; it expects argv passed through `attach_answer_values`."""
     parser = argparse.ArgumentParser(
         prog="quizapp",
         description="Study the mathematics of deep learning; answers are checked symbolically and against torch.",
     )
-    parser.add_argument(
-        "--data-dir", type=Path, metavar="DIR", help="where the review log lives (or $QUIZAPP_DATA_DIR)"
-    )
+    _add_global_options(parser, default=None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     study = commands.add_parser("study", help="open the study app (the default command)")
     study.add_argument(
         "decks", nargs="*", metavar="DECK", help="deck ids or deck files/folders (default: all bundled)"
     )
-    study.add_argument("--new-limit", type=int, default=20, help="new cards a day (default 20)")
+    study.add_argument(
+        "--new-limit",
+        type=_whole_number(0),
+        default=DEFAULT_NEW_LIMIT,
+        help=f"new cards a day (default {DEFAULT_NEW_LIMIT})",
+    )
 
     listing = commands.add_parser("list", help="list decks and their cards")
     listing.add_argument(
@@ -61,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="check an answer to one instance of a card")
     check.add_argument("card", metavar="CARD", help="deck-id/card-id, or path/to/deck.md#card-id")
     check.add_argument(
-        "--answer", required=True, metavar="TEXT", help="the answer ('-' reads standard input)"
+        ANSWER_OPTION,
+        required=True,
+        metavar="TEXT",
+        help="the answer, which may begin with '-' ('-' alone reads standard input)",
     )
     check.add_argument("--seed", type=int, default=0, help="which instance (default 0)")
     check.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
@@ -72,9 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check_decks.add_argument("--json", action="store_true", help="print the problems as JSON")
     check_decks.add_argument(
-        "--samples", type=int, default=DEFAULT_SAMPLES, help=f"instances per card (default {DEFAULT_SAMPLES})"
+        "--samples",
+        type=_whole_number(1),
+        default=DEFAULT_SAMPLES,
+        help=f"instances per card (default {DEFAULT_SAMPLES})",
     )
-    check_decks.add_argument("--seed", type=int, default=0, help="first seed of the sampled instances")
+    check_decks.add_argument(
+        "--seed", type=_whole_number(0), default=0, help="first seed of the sampled instances"
+    )
     check_decks.add_argument(
         "--fix-ids", action="store_true", help="write missing card ids into the files first"
     )
@@ -86,10 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     drill = commands.add_parser("drill", help="a timed drill of mixed questions, with a report at the end")
-    drill.add_argument("--minutes", type=float, default=10.0, help="time limit (default 10; 0 for none)")
-    drill.add_argument("--count", type=int, default=10, help="how many questions (default 10)")
+    drill.add_argument("--minutes", type=_minutes, default=10.0, help="time limit (default 10; 0 for none)")
+    drill.add_argument("--count", type=_whole_number(1), default=10, help="how many questions (default 10)")
     drill.add_argument(
-        "--deck", action="extend", nargs="+", default=[], metavar="ID", help="deck ids or files (default: all)"
+        "--deck",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="deck ids or files (default: all)",
     )
     drill.add_argument(
         "--tag", action="extend", nargs="+", default=[], metavar="T", help="only cards with one of these tags"
@@ -112,12 +213,15 @@ def build_parser() -> argparse.ArgumentParser:
         "references", help="the torch references: inputs, defaults, outputs, known mistakes"
     )
     refs.add_argument("name", nargs="?", metavar="NAME", help="one reference (default: all)")
+    for command in commands.choices.values():
+        _add_global_options(command, default=argparse.SUPPRESS)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; argparse itself exits with status 2 (and its usage) for a bad option."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_answer_values(sys.argv[1:] if argv is None else argv))
     try:
         return _dispatch(args)
     except UsageError as error:
@@ -136,21 +240,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     match args.command:
         case None:
-            return cmd_study([], args.data_dir, 20)
+            return cmd_study([], args.data_dir, DEFAULT_NEW_LIMIT)
         case "study":
-            if args.new_limit < 0:
-                raise UsageError("--new-limit must be 0 or more")
             return cmd_study(args.decks, args.data_dir, args.new_limit)
         case "list":
             return cmd_list(args.paths or [bundled_decks_dir()], sys.stdout)
         case "show":
             return cmd_show(args.card, args.seed, args.reveal, sys.stdout)
         case "check":
-            answer = sys.stdin.read() if args.answer == "-" else args.answer
-            return cmd_check(args.card, answer, args.seed, args.json, sys.stdout)
+            return cmd_check(args.card, _answer_text(args.answer), args.seed, args.json, sys.stdout)
         case "validate":
-            if args.samples < 1:
-                raise UsageError("--samples must be at least 1")
             return cmd_validate(
                 args.paths or [bundled_decks_dir()],
                 args.samples,
@@ -162,8 +261,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         case "references":
             return cmd_references(args.name, sys.stdout)
         case "drill":
-            if args.count < 1 or args.minutes < 0:
-                raise UsageError("--count must be at least 1 and --minutes 0 or more")
             return cmd_drill(
                 args.deck, args.tag, args.data_dir, args.count, args.minutes or None, args.seed, args.schedule
             )
@@ -172,6 +269,22 @@ def _dispatch(args: argparse.Namespace) -> int:
         case "export":
             return cmd_export(args.anki, args.decks, sys.stdout)
     raise UsageError(f"unknown command {args.command!r}")
+
+
+def _answer_text(answer: str) -> str:
+    """The answer `--answer` gives (standard input for '-'), without surrounding whitespace.
+
+    `echo '-3; -6' | quizapp check CARD --answer -` must answer the same as
+    `--answer '-3; -6'`: on a steps card, whose parts new lines also separate, a final line
+    end left in would be read as one more, empty, part.
+    """
+    text = answer
+    if answer == "-":
+        try:
+            text = sys.stdin.read()
+        except UnicodeDecodeError as error:
+            raise UsageError(f"standard input is not {error.encoding} text") from error
+    return text.strip()
 
 
 def _require_paths(paths: Sequence[Path]) -> None:
@@ -246,7 +359,9 @@ def cmd_drill(
     paths = study_paths(decks)
     cards = drill_cards(Catalog.load(paths).decks, tags=tags)
     if not cards:
-        raise UsageError("no checked cards in these decks" + (f" with tags {', '.join(tags)}" if tags else ""))
+        raise UsageError(
+            "no checked cards in these decks" + (f" with tags {', '.join(tags)}" if tags else "")
+        )
     options = DrillOptions(count=count, minutes=minutes, seed=seed, schedule=schedule)
     with _open_store(data_dir) as store:
         QuizApp(paths, store, seed=seed, drill=(cards, options)).run()
@@ -275,7 +390,10 @@ def cmd_export(target: Path, decks: Sequence[str], out: TextIO) -> int:
         raise UsageError(f"an Anki package ends in .apkg, not {target.name!r}")
     catalog = Catalog.load(study_paths(decks))
     _print_problems(catalog)
-    report = export_anki(catalog.decks, target)
+    try:
+        report = export_anki(catalog.decks, target)
+    except OSError as error:  # a folder that does not exist, a file that may not be written
+        raise UsageError(f"cannot write {target}: {error.strerror or error}") from error
     for card_id, reason in report.skipped:
         print(f"skipped {card_id}: {reason}", file=sys.stderr)
     print(f"wrote {target}: {report.notes} notes in {report.decks} decks", file=out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import subprocess
 import sys
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from quizapp.cli import main
+from quizapp.cli import attach_answer_values, build_parser, main
 from tests.conftest import REPO
 
 
@@ -72,8 +74,6 @@ def test_check_text_output_and_stdin(
     assert code == 1
     assert out.splitlines()[0] == "✗ Wrong: the answer is saddle point."
     assert "expected: saddle point" in out
-    import io
-
     monkeypatch.setattr(sys, "stdin", io.StringIO("saddle point\n"))
     code, out, _ = run(capsys, "check", "starter/hessian-classify", "--answer", "-")
     assert code == 0 and out.startswith("✓ Correct.")
@@ -96,7 +96,6 @@ def test_check_a_deck_outside_the_bundled_ones(
         (["check", "starter/why-layernorm-nlp", "--answer", "1"], "flash cards are self-rated"),
         (["show", "starter"], "write deck-id/card-id"),
         (["validate", "no/such/dir"], "no such file or folder: no/such/dir"),
-        (["validate", "--samples", "0"], "--samples must be at least 1"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(
@@ -108,10 +107,200 @@ def test_usage_errors_exit_2_with_a_message(
     assert "Traceback" not in err
 
 
-def test_argparse_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "check", "starter/gelu-at-point")[0] == 2  # --answer missing
-    assert run(capsys, "frobnicate")[0] == 2
-    assert run(capsys, "show", "starter/gelu-at-point", "--seed", "x")[0] == 2
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "starter/gelu-at-point"], "the following arguments are required: --answer"),
+        (["check", "starter/gelu-at-point", "--answer"], "argument --answer: expected one argument"),
+        (
+            ["check", "starter/gelu-at-point", "--answer", "--json"],
+            "argument --answer: expected one argument",
+        ),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["--nope"], "unrecognized arguments: --nope"),
+        (["stats", "--nope"], "unrecognized arguments: --nope"),
+        (["show", "starter/gelu-at-point", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
+        (["validate", "--samples", "0"], "argument --samples: must be at least 1, got 0"),
+        (["validate", "--samples", "many"], "argument --samples: expected a whole number, got 'many'"),
+        (["validate", "--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+        (["validate", "--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
+        (["study", "--new-limit", "-1"], "argument --new-limit: must be at least 0, got -1"),
+        (["drill", "--count", "0"], "argument --count: must be at least 1, got 0"),
+        (["drill", "--minutes", "-1"], "argument --minutes: must be a finite number, 0 or more, got '-1'"),
+        (["drill", "--minutes", "nan"], "argument --minutes: must be a finite number, 0 or more, got 'nan'"),
+        (["drill", "--minutes", "inf"], "argument --minutes: must be a finite number, 0 or more, got 'inf'"),
+        (["drill", "--minutes", "1e308"], "argument --minutes: must be a finite number, 0 or more"),
+        (["drill", "--minutes", "soon"], "argument --minutes: expected a number of minutes, got 'soon'"),
+    ],
+)
+def test_bad_options_exit_2_with_argparse_message(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """Every bad option is refused while parsing: usage, a message naming the option, status 2."""
+    code, out, err = run(capsys, *args)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: quizapp")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_export_to_a_folder_that_does_not_exist_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "missing" / "starter.apkg"
+    code, _, err = run(capsys, "export", "--anki", str(target), "starter")
+    assert code == 2
+    assert err == f"quizapp: cannot write {target}: No such file or directory\n"
+
+
+def test_standard_input_that_is_not_utf8_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stdin = io.TextIOWrapper(io.BytesIO(b"\xff\xfe"), encoding="utf-8", errors="strict")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    code, _, err = run(capsys, "check", "starter/gelu-at-point", "--answer", "-")
+    assert code == 2 and err == "quizapp: standard input is not utf-8 text\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "attached"),
+    [
+        (["check", "C", "--answer", "-x"], ["check", "C", "--answer=-x"]),
+        (["check", "--answer", "-", "C"], ["check", "--answer=-", "C"]),
+        (["check", "C", "--ans", "-x"], ["check", "C", "--ans=-x"]),  # an abbreviation argparse accepts
+        (["check", "C", "--answer=-x"], ["check", "C", "--answer=-x"]),
+        (["check", "C", "--answer", "--json"], ["check", "C", "--answer", "--json"]),  # forgotten answer
+        (["check", "C", "--answer"], ["check", "C", "--answer"]),
+        (["check", "--", "--answer", "-x"], ["check", "--", "--answer", "-x"]),  # after the end of options
+        (["check", "C", "--seed", "-1", "--json"], ["check", "C", "--seed", "-1", "--json"]),
+    ],
+)
+def test_attach_answer_values(argv: list[str], attached: list[str]) -> None:
+    assert attach_answer_values(argv) == attached
+
+
+SYMBOLIC = "## Negate {#negate}\n\n```quiz\nkind: symbolic\nvariables: [x]\nanswer: -x\n```\n\nNegate x.\n"
+
+
+@pytest.mark.parametrize(
+    ("answer_args", "read_as"),
+    [
+        (["--answer", "-x"], "−x"),
+        (["--answer", "- x"], "−x"),
+        (["--answer", "-(x)"], "−x"),
+        (["--answer=-x"], "−x"),
+        (["--ans", "-x"], "−x"),
+        (["--answer", "-0.5*2*x"], "−0.5·2·x"),
+    ],
+)
+def test_answers_beginning_with_a_dash(
+    capsys: pytest.CaptureFixture[str],
+    write_deck: Callable[..., Path],
+    answer_args: list[str],
+    read_as: str,
+) -> None:
+    path = write_deck(SYMBOLIC)
+    code, out, err = run(capsys, "check", f"{path}#negate", *answer_args)
+    assert (code, err) == (0, "")
+    assert out.startswith("✓ Correct") and f"read as: {read_as}" in out
+
+
+def test_answers_beginning_with_a_dash_on_bundled_cards(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "starter/gelu-at-point", "--seed", "3", "--answer", "-0.01922")
+    assert code == 0 and "read as: −0.01922" in out
+    code, out, _ = run(capsys, "check", "starter/gelu-at-point", "--answer", "-0.5")
+    assert code == 1 and "read as: −0.5" in out
+    code, out, _ = run(capsys, "check", "starter/sigmoid-derivative", "--answer", "-sigmoid(x)", "--json")
+    assert code == 1 and json.loads(out)["interpreted"] == "−σ(x)"
+    code, out, _ = run(capsys, "check", "starter/sigmoid-derivative", "--answer", "-h")  # not --help
+    assert code == 1 and "unknown name 'h'" in out
+
+
+def test_a_dash_alone_still_reads_standard_input(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, write_deck: Callable[..., Path]
+) -> None:
+    path = write_deck(SYMBOLIC)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("-x\n"))
+    code, out, _ = run(capsys, "check", f"{path}#negate", "--answer", "-")
+    assert code == 0 and "read as: −x" in out
+
+
+def test_a_dash_answer_in_a_real_process(tmp_path: Path) -> None:
+    """`main()` reads sys.argv itself when run as a program: the answer must still be attached there."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "quizapp",
+            "check",
+            "starter/gelu-at-point",
+            "--seed",
+            "3",
+            "--answer",
+            "-0.01922",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.startswith("✓ Correct")
+
+
+STEPS = """\
+## Two parts {#two-parts}
+
+```quiz
+kind: steps
+given:
+  a: 3
+steps:
+  - name: negated
+    answer: -a
+  - name: doubled
+    answer: 2*negated
+```
+
+Given a = {a}, negate it, then double that.
+"""
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["-3; -6", "-3;-6", "-3\n-6", "  -3 \n -6  ", "-3\n-6\n"],
+)
+def test_steps_parts_separated_by_semicolons_or_new_lines(
+    capsys: pytest.CaptureFixture[str], write_deck: Callable[..., Path], answer: str
+) -> None:
+    path = write_deck(STEPS)
+    code, out, err = run(capsys, "check", f"{path}#two-parts", "--answer", answer, "--json")
+    verdict = json.loads(out)
+    assert (code, err) == (0, ""), out
+    assert verdict["correct"] is True
+    assert [part["part"] for part in verdict["parts"]] == ["negated", "doubled"]
+
+
+@pytest.mark.parametrize("stdin", ["-3; -6\n", "-3\n-6\n", "-3\n-6"])
+def test_steps_parts_from_standard_input(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    write_deck: Callable[..., Path],
+    stdin: str,
+) -> None:
+    """A final line end (`echo ... |`) is not one more, empty, part."""
+    path = write_deck(STEPS)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code, out, _ = run(capsys, "check", f"{path}#two-parts", "--answer", "-")
+    assert code == 0 and out.startswith("✓ "), out
+
+
+def test_steps_with_a_wrong_number_of_parts(
+    capsys: pytest.CaptureFixture[str], write_deck: Callable[..., Path]
+) -> None:
+    path = write_deck(STEPS)
+    code, out, _ = run(capsys, "check", f"{path}#two-parts", "--answer", "-3; -6; 1")
+    assert code == 1 and "Give 2 answers separated by ';' (negated, doubled)." in out
 
 
 def test_validate_exit_status_and_json(
@@ -180,3 +369,55 @@ def test_stats_and_export(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert code == 2 and ".apkg" in err
     code, _, err = run(capsys, "drill", "--deck", "starter", "--tag", "no-such-tag")
     assert code == 2 and "no checked cards" in err
+
+
+# The arguments each command needs, to show that every command takes the global options.
+COMMAND_ARGS: dict[str, list[str]] = {
+    "study": [],
+    "list": [],
+    "show": ["starter/gelu-at-point"],
+    "check": ["starter/gelu-at-point", "--answer", "-x"],
+    "validate": [],
+    "drill": [],
+    "stats": [],
+    "export": ["--anki", "out.apkg"],
+    "references": [],
+}
+
+
+def test_every_command_is_covered_by_the_global_option_tests() -> None:
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(subparsers.choices) == set(COMMAND_ARGS)
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_ARGS))
+@pytest.mark.parametrize("placement", ["before", "after", "none"])
+def test_global_options_before_or_after_the_command(command: str, placement: str) -> None:
+    data_dir = ["--data-dir", "/some/where"]
+    before, after = {"before": (data_dir, []), "after": ([], data_dir), "none": ([], [])}[placement]
+    argv = [*before, command, *COMMAND_ARGS[command], *after]
+    args = build_parser().parse_args(attach_answer_values(argv))
+    assert args.command == command
+    assert args.data_dir == (None if placement == "none" else Path("/some/where"))
+
+
+def test_global_options_without_a_command() -> None:
+    assert build_parser().parse_args(["--data-dir", "D"]).data_dir == Path("D")
+    assert build_parser().parse_args([]).data_dir is None
+
+
+def test_a_global_option_given_twice_takes_the_later() -> None:
+    args = build_parser().parse_args(["--data-dir", "first", "stats", "--data-dir", "second"])
+    assert args.data_dir == Path("second")
+
+
+@pytest.mark.parametrize("placement", ["before", "after"])
+def test_stats_uses_the_data_dir_given_before_or_after_the_command(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, placement: str
+) -> None:
+    data = tmp_path / "data"
+    data_dir = ["--data-dir", str(data)]
+    argv = [*data_dir, "stats"] if placement == "before" else ["stats", *data_dir]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out.startswith("No reviews yet")
+    assert (data / "quizapp.sqlite3").is_file()

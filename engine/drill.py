@@ -174,7 +174,12 @@ class DrillSession(AnswerSession):
         if options.schedule and scheduler is None:
             scheduler = StudyScheduler(store)
         return cls(
-            store, questions, session_id, options, scheduler=scheduler if options.schedule else None, seeds=rng
+            store,
+            questions,
+            session_id,
+            options,
+            scheduler=scheduler if options.schedule else None,
+            seeds=rng,
         )
 
     @property

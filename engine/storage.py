@@ -546,7 +546,9 @@ class ReviewStore:
         scheduled from the state this one left). Returns the review as it was.
         """
         with self._transaction() as db:
-            row = db.execute(f"SELECT {_REVIEW_COLUMNS}, scheduled, state_before FROM reviews WHERE id = ?", (review_id,)).fetchone()
+            row = db.execute(
+                f"SELECT {_REVIEW_COLUMNS}, scheduled, state_before FROM reviews WHERE id = ?", (review_id,)
+            ).fetchone()
             if row is None:
                 raise KeyError(f"no review {review_id}")
             review = _review_row(row)
@@ -554,7 +556,9 @@ class ReviewStore:
                 "SELECT COUNT(*) FROM reviews WHERE card_id = ? AND id > ?", (review.card_id, review_id)
             ).fetchone()[0]
             if later:
-                raise ValueError(f"review {review_id} is not the latest of {review.card_id}: it cannot be undone")
+                raise ValueError(
+                    f"review {review_id} is not the latest of {review.card_id}: it cannot be undone"
+                )
             db.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
             scheduled, before = row[-2], row[-1]
             if scheduled:
@@ -801,7 +805,9 @@ def _review_row(row: Sequence[Any]) -> ReviewRow:
 
 
 def _stored_state(db: sqlite3.Connection, card_id: str) -> CardState | None:
-    row = db.execute("SELECT fsrs_json, reps, lapses FROM card_states WHERE card_id = ?", (card_id,)).fetchone()
+    row = db.execute(
+        "SELECT fsrs_json, reps, lapses FROM card_states WHERE card_id = ?", (card_id,)
+    ).fetchone()
     if row is None:
         return None
     return CardState(fsrs.Card.from_dict(json.loads(row[0])), int(row[1]), int(row[2]))

@@ -174,8 +174,12 @@ class QuizApp(App[None]):
             "Switch between textual-light and textual-dark",
             self.action_toggle_theme,
         )
-        yield SystemCommand("Statistics", "Reviews per day, retention, accuracy, due forecast", self.show_stats)
+        yield SystemCommand(
+            "Statistics", "Reviews per day, retention, accuracy, due forecast", self.show_stats
+        )
         if isinstance(screen, HomeScreen):
             yield SystemCommand("Study all decks", "Start a session on every deck", screen.action_study_all)
-            yield SystemCommand("Drill", "A timed drill of 10 mixed questions from the selected deck", screen.action_drill)
+            yield SystemCommand(
+                "Drill", "A timed drill of 10 mixed questions from the selected deck", screen.action_drill
+            )
             yield SystemCommand("Reload decks", "Read the deck files again", screen.action_reload)

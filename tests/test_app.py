@@ -58,7 +58,10 @@ async def answer(app: QuizApp, pilot: object, text: str) -> None:
 
 def feedback_text(app: QuizApp) -> str:
     """The verdict bar and the feedback panel, as the learner reads them."""
-    widgets = [*app.screen.query_one("#verdict-bar").query(Static), *app.screen.query_one("#feedback").query(Static)]
+    widgets = [
+        *app.screen.query_one("#verdict-bar").query(Static),
+        *app.screen.query_one("#feedback").query(Static),
+    ]
     return "\n".join(str(w.render()) for w in widgets)
 
 

@@ -165,7 +165,9 @@ def test_the_review_and_the_schedule_share_one_transaction(store: ReviewStore, c
     session.next_instance()
     session.submit("0.4", session.check("0.4"), duration_ms=5_000)
     store._db.set_trace_callback(None)
-    writes = [s.split()[0].upper() for s in statements if s.split()[0].upper() in {"BEGIN", "INSERT", "COMMIT"}]
+    writes = [
+        s.split()[0].upper() for s in statements if s.split()[0].upper() in {"BEGIN", "INSERT", "COMMIT"}
+    ]
     insert_review = next(i for i, s in enumerate(statements) if "INSERT INTO reviews" in s)
     insert_state = next(i for i, s in enumerate(statements) if "INSERT INTO card_states" in s)
     begin = max(i for i, s in enumerate(statements[:insert_review]) if s.startswith("BEGIN"))

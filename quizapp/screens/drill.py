@@ -12,14 +12,13 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-
-from rich.text import Text
 
 from engine.checking import expected_answer_text, read_as, split_step_answers
 from engine.drill import DrillSession
@@ -95,7 +94,11 @@ class DrillScreen(Screen[None]):
     def update_clock(self, remaining: float | None) -> None:
         now = self.now()
         session = self.session
-        overall = f"⏱ {clock_text(remaining)} left" if remaining is not None else f"⏱ {clock_text(now - self.began)}"
+        overall = (
+            f"⏱ {clock_text(remaining)} left"
+            if remaining is not None
+            else f"⏱ {clock_text(now - self.began)}"
+        )
         question = min(session.position + 1, session.total)
         self.query_one("#clock", Static).update(
             f"{overall}   ·   question {question} of {session.total}"

@@ -20,11 +20,14 @@ def report_text(report: DrillReport) -> str:
     result = report.result
     skipped = sum(a.skipped for a in report.answers)
     per_question = (
-        f" ({format_duration(result.duration_ms // len(report.answers))} a question)" if report.answers else ""
+        f" ({format_duration(result.duration_ms // len(report.answers))} a question)"
+        if report.answers
+        else ""
     )
     lines = [
         f"[b]Drill over[/]: {result.correct} of {result.questions} right  ([b]{result.accuracy:.0%}[/])"
-        f"  ·  {result.answered} answered" + (f", {skipped} skipped" if skipped else "")
+        f"  ·  {result.answered} answered"
+        + (f", {skipped} skipped" if skipped else "")
         + f"  ·  {format_duration(result.duration_ms)}{per_question}",
         "",
         "[b]Questions[/]",
@@ -33,7 +36,9 @@ def report_text(report: DrillReport) -> str:
         verdict = answer.verdict
         mark = "[green]✓[/]" if verdict.correct else ("[yellow]–[/]" if answer.skipped else "[red]✗[/]")
         given = "skipped" if answer.skipped else escape(verdict.interpreted or answer.answer)
-        lines.append(f" {mark} {index:>2}. {escape(answer.card.title)}  [dim]{format_duration(answer.duration_ms)}[/]")
+        lines.append(
+            f" {mark} {index:>2}. {escape(answer.card.title)}  [dim]{format_duration(answer.duration_ms)}[/]"
+        )
         if not verdict.correct:
             expected = escape(verdict.expected.replace("\n", "; "))
             lines.append(f"        yours: {given}   expected: {expected}")
@@ -41,19 +46,24 @@ def report_text(report: DrillReport) -> str:
         lines.append(f" [dim]·     {escape(card.title)}  (not reached)[/]")
     if report.mistakes:
         lines += ["", "[b]Mistakes named[/]"]
-        lines += [f"  {escape(name)}" + (f" ×{count}" if count > 1 else "") for name, count in report.mistakes]
+        lines += [
+            f"  {escape(name)}" + (f" ×{count}" if count > 1 else "") for name, count in report.mistakes
+        ]
     if report.weakest:
         lines += ["", "[b]Weakest topics[/]"]
         lines += [f"  {escape(t.tag)}  {t.accuracy:.0%} of {t.total}" for t in report.weakest]
     if report.to_review:
         lines += ["", "[b]To review[/]"]
-        lines += [f"  {escape(card.title)}  [dim]{card.full_id}[/]" for card in report.to_review]
+        lines += [f"  {escape(card.title)}  [dim]{escape(card.full_id)}[/]" for card in report.to_review]
     lines += ["", "[b]Compared with earlier drills[/]", f"  {escape(report.comparison())}"]
     if report.earlier:
         trend = " → ".join(f"{d.accuracy:.0%}" for d in report.earlier) + f" → [b]{result.accuracy:.0%}[/]"
         lines.append(f"  {trend}")
     if not result.scheduled:
-        lines += ["", "[dim]This drill did not change your review schedule (quizapp drill --schedule does).[/]"]
+        lines += [
+            "",
+            "[dim]This drill did not change your review schedule (quizapp drill --schedule does).[/]",
+        ]
     return "\n".join(lines)
 
 

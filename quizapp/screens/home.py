@@ -2,7 +2,12 @@
 
 Decks are read in a worker thread after the screen is up, so the first frame appears as
 fast as a bare Textual app's; a deck that fails to load is listed with its `file:line`
-problem while the others stay usable.
+problem while the others stay usable. The counts are read again whenever the screen is
+shown again (after a session, a drill, the statistics), so they are never stale.
+
+"Due now" counts the cards whose review time has come; "New today" the new cards a
+session would bring in now, under the daily limit that all decks share (so a deck's
+number is what studying it alone would give, and "All decks" is not their sum).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -60,17 +66,17 @@ class HomeScreen(Screen[None]):
         yield Header()
         yield Static("Loading decks…", id="status")
         yield DataTable(id="decks", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="problems")
+        yield Static("", id="problems", markup=False)  # deck text, never markup
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Deck", "Due", "New", "Total", "Tags")
+        table.add_columns("Deck", "Due now", "New today", "Total", "Tags")
         # Draw the screen first; reading the decks (numpy, YAML, markdown) comes after.
         self.call_after_refresh(self.load_decks)
 
     def on_screen_resume(self) -> None:
-        if self.decks:  # back from a session: the counts have changed
+        if self.decks:  # back from a session or a drill: the counts have changed
             self.load_decks()
 
     def action_reload(self) -> None:
@@ -83,7 +89,6 @@ class HomeScreen(Screen[None]):
 
         catalog = Catalog.load(self.quiz.deck_paths)
         rows = [self.quiz.deck_row(deck) for deck in catalog.decks]
-        # Studying all decks shares one daily limit of new cards: count it as such.
         every = self.quiz.deck_row(
             Deck("*", "All decks", Path(), (), tuple(c for d in catalog.decks for c in d.cards))
         )
@@ -99,17 +104,17 @@ class HomeScreen(Screen[None]):
         if rows:
             table.add_row("All decks", str(every.due), str(every.new), str(every.total), "", key=ALL_DECKS)
         for row in rows:
-            table.add_row(
-                row.title, str(row.due), str(row.new), str(row.total), ", ".join(row.tags), key=row.deck_id
-            )
+            # Deck text as rich Text: a plain str cell would be read as markup.
+            title, tags = Text(row.title), Text(", ".join(row.tags))
+            table.add_row(title, str(row.due), str(row.new), str(row.total), tags, key=row.deck_id)
         table.move_cursor(row=min(cursor, table.row_count - 1) if table.row_count else 0)
         table.focus()
         self.quiz.warm_up()
         status = self.query_one("#status", Static)
         count = sum(r.total for r in rows)
         status.update(
-            f"{len(rows)} decks, {count} cards. Enter studies the selected deck; a studies all;"
-            " d drills; s shows statistics."
+            f"{len(rows)} decks, {count} cards; up to {self.quiz.new_limit} new cards a day, shared by"
+            " all decks. Enter studies the selected deck; a studies all; d drills; s shows statistics."
         )
         errors = [p for p in problems if p.severity == "error"]
         listing = self.query_one("#problems", Static)
@@ -117,7 +122,7 @@ class HomeScreen(Screen[None]):
         if errors:
             broken = sorted({str(p.path) for p in errors})
             lines = [f"⚠ {len(errors)} problems in {len(broken)} files (cards with errors are left out):"]
-            lines += [f"  {p}" for p in errors[:8]]
+            lines += [f"  {p}" for p in errors[:8]]  # shown as plain text: see compose
             if len(errors) > 8:
                 lines.append(f"  … and {len(errors) - 8} more: run `quizapp validate` to see them all")
             listing.update("\n".join(lines))

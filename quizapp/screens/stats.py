@@ -32,7 +32,7 @@ def summary_text(stats: Stats) -> str:
     lines = [
         f"[b]{stats.reviews}[/] reviews ({stats.study_reviews} study, {stats.drill_reviews} drill)"
         f" of {stats.cards_seen} cards   ·   retention {retention}"
-        f"   ·   due today [b]{stats.forecast[0][1] if stats.forecast else 0}[/]",
+        f"   ·   due by the end of today (04:00) [b]{stats.forecast[0][1] if stats.forecast else 0}[/]",
     ]
     if stats.mistakes:
         top = ", ".join(f"{escape(name)} ×{count}" for name, count in stats.mistakes[:5])
@@ -85,7 +85,10 @@ class StatsScreen(Screen[None]):
         tags = list(stats.by_tag[:PLOTTED_TAGS])[::-1]
         if tags:
             by_tag.bar(
-                [a.name for a in tags], [round(100 * a.ratio) for a in tags], orientation="horizontal", color="orange"
+                [a.name for a in tags],
+                [round(100 * a.ratio) for a in tags],
+                orientation="horizontal",
+                color="orange",
             )
         by_tag.xlim(0, 100)
         by_tag.title("Accuracy by tag, %")
@@ -93,10 +96,15 @@ class StatsScreen(Screen[None]):
         drills = self.query_one("#drills", PlotextPlot).plt
         recent = stats.drills[-20:]
         if recent:
-            drills.plot(list(range(1, len(recent) + 1)), [round(100 * d.accuracy) for d in recent], marker="braille")
+            drills.plot(
+                list(range(1, len(recent) + 1)), [round(100 * d.accuracy) for d in recent], marker="braille"
+            )
             drills.scatter(list(range(1, len(recent) + 1)), [round(100 * d.accuracy) for d in recent])
         drills.ylim(0, 100)
-        drills.title("Drill scores, % (oldest first)")
+        if recent:
+            drills.title("Drill scores, % (oldest first)")
+        else:  # an empty frame would look broken: say what fills it
+            drills.title("Drill scores: no drill yet (d on the decks screen starts one)")
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -187,7 +187,9 @@ class StudyScreen(Screen[None]):
             if index < len(self.parts):
                 verdict = self.part_verdicts.get(index)
                 mark = "…" if verdict is None else ("✓" if verdict.correct else "✗")
-                shown = verdict.interpreted if verdict is not None and verdict.interpreted else self.parts[index]
+                shown = (
+                    verdict.interpreted if verdict is not None and verdict.interpreted else self.parts[index]
+                )
                 lines.append(f"{mark} {prompt} {shown}")
             elif index == len(self.parts) and self.state == "answering":
                 lines.append(f"▸ {prompt}")

@@ -52,7 +52,9 @@ class SummaryScreen(Screen[None]):
         missed = {a.card.full_id: a.card for a in session.answered if not a.correct}
         if missed:
             lines += ["", "[b]To review[/]"]
-            lines += [f"  {escape(card.title)}  [dim]{escape(card_id)}[/]" for card_id, card in missed.items()]
+            lines += [
+                f"  {escape(card.title)}  [dim]{escape(card_id)}[/]" for card_id, card in missed.items()
+            ]
         return "\n".join(lines)
 
     def action_home(self) -> None:

@@ -86,6 +86,23 @@ def test_feedback_with_a_named_mistake(snap_compare: Any, tmp_path: Path) -> Non
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=answer_two_cards)
 
 
+def test_verdict_and_rating_in_view_at_80x24_with_a_long_explanation(snap_compare: Any, tmp_path: Path) -> None:
+    """The verdict bar stays beneath the scrolling card, however long the explanation."""
+    from tests.conftest import DECKS
+
+    store = ReviewStore.open(tmp_path / "quizapp.sqlite3")
+    clock = itertools.count(0.0, 4.0)
+    app = QuizApp([DECKS / "starter.md"], store, seed=7, clock=lambda: next(clock))
+
+    async def run_before(pilot: Any) -> None:
+        await start(pilot)
+        assert pilot.app.screen.session.current.card.card_id == "sigmoid-derivative"
+        await answer(pilot, "sigmoid(x)")
+        assert "Rating: Again" in str(pilot.app.screen.query_one("#rating", Static).render())
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 def test_summary_screen(snap_compare: Any, tmp_path: Path) -> None:
     async def run_before(pilot: Any) -> None:
         await answer_two_cards(pilot)

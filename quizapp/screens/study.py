@@ -90,7 +90,6 @@ class StudyScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ProgressBar(total=max(1, self.session.total), show_eta=False, id="progress")
-        yield VerdictBar(id="verdict-bar")
         with VerticalScroll(id="card"):
             yield Static(id="card-title")
             yield PromptView(id="prompt")
@@ -99,6 +98,7 @@ class StudyScreen(Screen[None]):
             yield AnswerInput(self.preview, self.submit, id="answer-box")
             yield Static("Press space to reveal the answer.", id="reveal-hint")
             yield FeedbackPanel(id="feedback")
+        yield VerdictBar(id="verdict-bar")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -343,6 +343,7 @@ class StudyScreen(Screen[None]):
             headline(verdict), "right" if verdict.correct else "wrong", rating_line(answered.rating)
         )
         self.focus_card()
+        self.call_after_refresh(self.query_one("#feedback", FeedbackPanel).scroll_visible, animate=False)
         self.after_check()
 
     def after_check(self) -> None:

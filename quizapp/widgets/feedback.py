@@ -1,6 +1,6 @@
 """The verdict on an answer, in two pieces so that what matters is never scrolled away.
 
-- `VerdictBar`, docked at the bottom of the study screen: right or wrong, the feedback
+- `VerdictBar`, beneath the card's scrolling area (which takes the rest of the screen): right or wrong, the feedback
   sentence (the named mistake), and the rating that is recorded, with the keys to
   change it. It stays on screen however long the explanation is, even at 80×24.
 - `FeedbackPanel`, in the card's scrolling area: how the answer was read, the expected
@@ -56,7 +56,6 @@ class VerdictBar(Vertical):
 
     DEFAULT_CSS = """
     VerdictBar {
-        dock: bottom;
         height: auto;
         max-height: 9;
         margin: 0 1;

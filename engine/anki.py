@@ -6,7 +6,9 @@ One note per card. Three choices make the package useful beyond a first import:
   progress belongs to in quizapp too, so importing a re-export updates the notes instead
   of duplicating them, and editing a card's text keeps its Anki history;
 - math stays LaTeX, delimited for MathJax (`\\( \\)` and `\\[ \\]`), which Anki renders;
-  the rest of the markdown becomes HTML, with raw HTML in a deck escaped, not passed on;
+  where the math is comes from engine.render's `math_spans`, the finder the app uses too,
+  so a card's `$5` is a price in both and its code spans are code in both; the rest of the
+  markdown becomes HTML, with raw HTML in a deck escaped, not passed on;
 - a randomised card cannot re-draw its numbers in Anki, so it is exported as one fixed
   instance (seed `EXPORT_SEED`, the one `quizapp show CARD` prints) with its answer.
 
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +26,11 @@ from typing import Any, Final
 
 from engine.cards import Card, Deck
 from engine.errors import EngineError
+from engine.render import MathSpan, replace_math
 
 EXPORT_SEED: Final = 0
 MODEL_NAME: Final = "quizapp card"
-_MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$\w])\$(?!\s)(.+?)(?<![\s\\])\$(?!\w)", re.DOTALL)
-_TOKEN = "QZMATH{}QZ"
+_TOKEN: Final = "QZMATH{}QZ"
 _CSS: Final = """
 .card { font-family: sans-serif; font-size: 18px; text-align: left; color: black; background: white; }
 .title { font-weight: bold; }
@@ -66,14 +67,13 @@ def markdown_to_html(text: str) -> str:
 
     spans: list[str] = []
 
-    def stash(match: re.Match[str]) -> str:
-        display = match.group(1) is not None
-        tex = match.group(1) if display else match.group(2)
-        opening, closing = ("\\[", "\\]") if display else ("\\(", "\\)")
-        spans.append(opening + html.escape(tex, quote=False) + closing)
+    def stash(span: MathSpan) -> str:
+        """Swap the math for a token markdown leaves alone, to put back after rendering."""
+        opening, closing = ("\\[", "\\]") if span.display else ("\\(", "\\)")
+        spans.append(opening + html.escape(span.tex, quote=False) + closing)
         return _TOKEN.format(len(spans) - 1)
 
-    stashed = _MATH.sub(stash, text)
+    stashed = replace_math(text, stash)
     rendered: str = MarkdownIt("commonmark", {"html": False}).enable("table").render(stashed)
     for index, span in enumerate(spans):
         rendered = rendered.replace(_TOKEN.format(index), span)

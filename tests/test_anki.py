@@ -19,9 +19,10 @@ def notes(apkg: Path, tmp_path: Path) -> list[tuple[str, str, str]]:
     db = sqlite3.connect(tmp_path / apkg.stem / "collection.anki2")
     try:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert db.execute("SELECT COUNT(*) FROM cards").fetchone()[0] == db.execute(
-            "SELECT COUNT(*) FROM notes"
-        ).fetchone()[0]
+        assert (
+            db.execute("SELECT COUNT(*) FROM cards").fetchone()[0]
+            == db.execute("SELECT COUNT(*) FROM notes").fetchone()[0]
+        )
         return db.execute("SELECT guid, flds, tags FROM notes ORDER BY guid").fetchall()
     finally:
         db.close()
@@ -52,3 +53,11 @@ def test_math_survives_markdown() -> None:
     assert "\\(x_1 * y_2\\)" in html and "\\[\\sum_i a_i\\]" in html
     assert "<code>code</code>" in html and "<script>" not in html
     assert markdown_to_html("costs $5 and $6") == "<p>costs $5 and $6</p>"
+
+
+def test_math_is_found_by_the_rule_the_app_uses() -> None:
+    assert markdown_to_html("Cost is $5 and $x$") == "<p>Cost is $5 and \\(x\\)</p>"
+    assert markdown_to_html("an escaped \\$5 and $y$") == "<p>an escaped $5 and \\(y\\)</p>"
+    assert markdown_to_html("$\\sigma(x)\\,(1 +\n x)$") == "<p>\\(\\sigma(x)\\,(1 +\n x)\\)</p>"
+    assert markdown_to_html("`$x$` is code") == "<p><code>$x$</code> is code</p>"
+    assert "\\(" not in markdown_to_html("```\n$x$\n```")

@@ -92,9 +92,9 @@ class Step:
     @property
     def label(self) -> str:
         """The part as its prompt names it (`m̂₁`, `θ₁`, `eigenvalues (ascending)`), not its internal name."""
-        from engine.render import render_math
+        from engine.render import render_math_text
 
-        text = " ".join(render_math(self.prompt).split()).rstrip(" =:")
+        text = " ".join(render_math_text(self.prompt).split()).rstrip(" =:")
         return text or self.name
 
 

@@ -153,6 +153,12 @@ def render_math(text: str) -> str:
     return replace_math(text, _render_span)
 
 
+def render_math_text(text: str) -> str:
+    """Plain text (a label, a line of a list) with its math as Unicode: nothing escaped,
+    since it is shown as written rather than as markdown."""
+    return replace_math(text, lambda span: latex_to_unicode(span.tex))
+
+
 def _render_span(span: MathSpan) -> str:
     rendered = latex_to_unicode(span.tex)
     if span.display:

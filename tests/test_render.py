@@ -236,3 +236,10 @@ def test_hostile_math_is_shown_as_written_not_crashed_on() -> None:
     nested = "{" * 5000 + "x" + "}" * 5000
     assert latex_to_unicode(nested) == nested
     assert render_math("$x^$ and $\\frac{1}$ and $\\sqrt$ and $\\$") == "x and 1/ and √ and $\\$"
+
+
+def test_plain_text_rendering_escapes_nothing() -> None:
+    from engine.render import render_math_text
+
+    assert render_math_text("$a*b_t$ and $\\hat m_1$ =") == "a*bₜ and m̂₁ ="
+    assert render_math("$a*b$") != render_math_text("$a*b$")  # markdown needs the escape; text does not

@@ -179,11 +179,11 @@ class StudyScreen(Screen[None]):
         instance = self.session.current
         if instance is None or instance.card.kind != "steps":
             return
-        from engine.render import render_math
+        from engine.render import render_math_text
 
         lines = []
         for index, step in enumerate(instance.card.steps):
-            prompt = " ".join(render_math(step.prompt).split())
+            prompt = " ".join(render_math_text(step.prompt).split())
             if index < len(self.parts):
                 verdict = self.part_verdicts.get(index)
                 mark = "…" if verdict is None else ("✓" if verdict.correct else "✗")

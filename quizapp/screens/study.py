@@ -166,8 +166,6 @@ class StudyScreen(Screen[None]):
         step = self.current_step()
         if step is not None:
             return f"Part {len(self.parts) + 1} of {len(card.steps)}: {step.label}"
-        if card.kind == "steps":
-            return "every part is in: checking…"
         if card.kind == "choice":
             return "a letter, a number or the option"
         if card.kind == "symbolic":
@@ -250,6 +248,7 @@ class StudyScreen(Screen[None]):
         box = self.query_one("#answer-box", AnswerInput)
         if self.current_step() is None:  # the last part: check the whole answer
             self.state = "checking"
+            box.set_placeholder("")
             box.show_message(True, "Checking…")
             self.check_answer(self.serial, "; ".join(self.parts), self.elapsed_ms())
         else:

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from engine.storage import StoreError
 from quizapp.screens.home import DeckRow, HomeScreen
 
 if TYPE_CHECKING:
@@ -110,6 +111,10 @@ class QuizApp(App[None]):
         counts = self.scheduler.counts([card.full_id for card in deck.cards], new_limit=self.new_limit)
         return DeckRow(deck.id, deck.title, counts.due, counts.new, counts.total, deck.tags)
 
+    def store_failed(self, error: Exception, what: str) -> None:
+        """The review log could not be used for `what`: say so; the app goes on."""
+        self.notify(str(error), title=f"Could not {what}", severity="error", timeout=10, markup=False)
+
     def start_session(self, deck_ids: Iterable[str]) -> None:
         from engine.session import StudySession
         from quizapp.screens.study import StudyScreen
@@ -121,11 +126,16 @@ class QuizApp(App[None]):
         if not cards:
             self.notify("No cards to study here.", severity="warning")
             return
-        session = StudySession.start(
-            self.store, self.scheduler, cards, new_limit=self.new_limit, seed=self.seed
-        )
+        try:
+            session = StudySession.start(
+                self.store, self.scheduler, cards, new_limit=self.new_limit, seed=self.seed
+            )
+            if session.total == 0:
+                session.end()
+        except StoreError as error:
+            self.store_failed(error, "start a session")
+            return
         if session.total == 0:
-            session.end()
             self.notify(
                 "Nothing due, and today's new cards are done. Come back later!", title="All caught up"
             )
@@ -143,7 +153,12 @@ class QuizApp(App[None]):
             self.notify("No checked cards to drill here.", severity="warning")
             return
         scheduler = self.scheduler if options.schedule else None
-        self.push_screen(DrillScreen(DrillSession.start(self.store, questions, options, scheduler=scheduler)))
+        try:
+            session = DrillSession.start(self.store, questions, options, scheduler=scheduler)
+        except StoreError as error:
+            self.store_failed(error, "start a drill")
+            return
+        self.push_screen(DrillScreen(session))
 
     def show_stats(self) -> None:
         from engine.stats import compute_stats
@@ -151,7 +166,11 @@ class QuizApp(App[None]):
 
         home = self.home_screen()
         cards = [card for deck in home.decks for card in deck.cards] if home is not None else []
-        stats = compute_stats(self.store, cards, now=self.now() if self.now is not None else None)
+        try:
+            stats = compute_stats(self.store, cards, now=self.now() if self.now is not None else None)
+        except StoreError as error:
+            self.store_failed(error, "read the statistics")
+            return
         self.push_screen(StatsScreen(stats))
 
     def home_screen(self) -> HomeScreen | None:

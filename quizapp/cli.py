@@ -26,12 +26,14 @@ if TYPE_CHECKING:  # the commands import what they use, so `quizapp` starts fast
     from engine.catalog import Catalog
     from engine.storage import ReviewStore
     from engine.verdict import Verdict
+    from quizapp.app import QuizApp
 
 DEFAULT_SAMPLES = 200  # engine.validation.DEFAULT_SAMPLES, without importing it at start-up
 DEFAULT_NEW_LIMIT = 20
 ANSWER_OPTION = "--answer"
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+"""3: the app stopped on an error it did not expect (a bug): Textual printed its traceback."""
 
 
 class UsageError(Exception):
@@ -318,6 +320,11 @@ def study_paths(decks: Sequence[str]) -> list[Path]:
     return paths
 
 
+def app_exit_status(app: QuizApp) -> int:
+    """0 when the app was quit, EXIT_INTERNAL when an unexpected error stopped it."""
+    return EXIT_OK if not app.return_code else EXIT_INTERNAL
+
+
 def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int) -> int:
     from engine.datadir import data_dir as resolve_data_dir
     from engine.datadir import database_path
@@ -331,8 +338,9 @@ def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int) -> in
         print(f"quizapp: {error}", file=sys.stderr)
         return EXIT_FAILED
     with store:
-        QuizApp(paths, store, new_limit=new_limit).run()
-    return EXIT_OK
+        app = QuizApp(paths, store, new_limit=new_limit)
+        app.run()
+    return app_exit_status(app)
 
 
 def _open_store(data_dir: Path | None) -> ReviewStore:
@@ -364,8 +372,9 @@ def cmd_drill(
         )
     options = DrillOptions(count=count, minutes=minutes, seed=seed, schedule=schedule)
     with _open_store(data_dir) as store:
-        QuizApp(paths, store, seed=seed, drill=(cards, options)).run()
-    return EXIT_OK
+        app = QuizApp(paths, store, seed=seed, drill=(cards, options))
+        app.run()
+    return app_exit_status(app)
 
 
 def cmd_stats(data_dir: Path | None, as_json: bool, out: TextIO) -> int:

@@ -270,6 +270,12 @@ class DrillScreen(Screen[None]):
 
         if self.ended:
             return
+        try:
+            report = self.session.finish()
+        except StoreError as error:  # every answer is recorded; the totals could not be
+            self.app.notify(
+                str(error), title="Could not save the drill's totals", severity="error", markup=False
+            )
+            return
         self.ended = True
-        report = self.session.finish()
         self.app.switch_screen(DrillReportScreen(report))

@@ -35,10 +35,15 @@ ALL_DECKS = "*"
 class DeckRow:
     deck_id: str
     title: str
-    due: int
-    new: int
+    due: int | None  # None: the review log could not be read
+    new: int | None
     total: int
     tags: tuple[str, ...]
+
+    def cells(self) -> tuple[Text, str, str, str, Text]:
+        """The row as the table shows it; deck text as rich Text, since a plain str cell is read as markup."""
+        due, new = ("?" if n is None else str(n) for n in (self.due, self.new))
+        return Text(self.title), due, new, str(self.total), Text(", ".join(self.tags))
 
 
 class HomeScreen(Screen[None]):
@@ -82,16 +87,21 @@ class HomeScreen(Screen[None]):
     def action_reload(self) -> None:
         self.load_decks()
 
-    @work(thread=True, exclusive=True, group="decks")
+    @work(thread=True, exclusive=True, group="decks", exit_on_error=False)
     def load_decks(self) -> None:
         from engine.cards import Deck
         from engine.catalog import Catalog
+        from engine.storage import StoreError
 
         catalog = Catalog.load(self.quiz.deck_paths)
-        rows = [self.quiz.deck_row(deck) for deck in catalog.decks]
-        every = self.quiz.deck_row(
-            Deck("*", "All decks", Path(), (), tuple(c for d in catalog.decks for c in d.cards))
-        )
+        every_deck = Deck("*", "All decks", Path(), (), tuple(c for d in catalog.decks for c in d.cards))
+        try:
+            rows = [self.quiz.deck_row(deck) for deck in catalog.decks]
+            every = self.quiz.deck_row(every_deck)
+        except StoreError as error:  # the log is locked or damaged: the decks without counts
+            self.app.call_from_thread(self.quiz.store_failed, error, "count the due cards")
+            rows = [DeckRow(d.id, d.title, None, None, len(d.cards), d.tags) for d in catalog.decks]
+            every = DeckRow("*", "All decks", None, None, len(every_deck.cards), ())
         self.app.call_from_thread(self.show_decks, catalog.decks, rows, every, catalog.problems)
 
     def show_decks(
@@ -102,11 +112,9 @@ class HomeScreen(Screen[None]):
         cursor = table.cursor_row
         table.clear()
         if rows:
-            table.add_row("All decks", str(every.due), str(every.new), str(every.total), "", key=ALL_DECKS)
+            table.add_row(*every.cells(), key=ALL_DECKS)
         for row in rows:
-            # Deck text as rich Text: a plain str cell would be read as markup.
-            title, tags = Text(row.title), Text(", ".join(row.tags))
-            table.add_row(title, str(row.due), str(row.new), str(row.total), tags, key=row.deck_id)
+            table.add_row(*row.cells(), key=row.deck_id)
         table.move_cursor(row=min(cursor, table.row_count - 1) if table.row_count else 0)
         table.focus()
         self.quiz.warm_up()

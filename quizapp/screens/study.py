@@ -427,5 +427,8 @@ class StudyScreen(Screen[None]):
 
         self.leaving = ""
         self.serial += 1
-        self.session.end()
+        try:
+            self.session.end()  # the end time only: every answer is already recorded
+        except StoreError as error:
+            self.app.notify(str(error), title="Could not record the end of the session", markup=False)
         self.app.switch_screen(SummaryScreen(self.session))

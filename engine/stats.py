@@ -9,6 +9,10 @@ and its history stays.
 Retention is Anki's "true retention": of the study reviews of cards seen before, the
 share answered right. First answers measure nothing remembered, and drills are excluded
 because they draw cards regardless of when they are due.
+
+A row of the log that cannot be read (edited by hand, or written by a broken tool) is
+left out of every number and named in `Stats.warnings`, so one bad row neither hides the
+rest of the history nor goes unnoticed.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
 
 from engine.cards import Card
-from engine.storage import DAY_START_HOUR, DrillResult, ReviewStore, to_utc
+from engine.storage import DAY_START_HOUR, DamagedRow, DrillResult, ReviewStore, to_utc
 
 DEFAULT_DAYS: Final = 30
 FORECAST_DAYS: Final = 14
 TOP_MISTAKES: Final = 8
+_READ_TABLES: Final = frozenset({"reviews", "card_states", "drill_results"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,12 @@ class Stats:
     mistakes: tuple[tuple[str, int], ...]
     forecast: tuple[tuple[date, int], ...]  # due per day from today (overdue counts as today)
     drills: tuple[DrillResult, ...]
+    damaged: tuple[DamagedRow, ...] = ()  # rows of the log left out because they cannot be read
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One line per damaged row left out of these numbers, naming its table and row."""
+        return tuple(str(row) for row in self.damaged)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -89,6 +100,9 @@ class Stats:
                     "duration_ms": d.duration_ms,
                 }
                 for d in self.drills
+            ],
+            "damaged_rows": [
+                {"table": row.table, "row": row.row, "problem": row.problem} for row in self.damaged
             ],
         }
 
@@ -153,6 +167,7 @@ def compute_stats(
         offset = (study_day(record.due, tz) - today).days
         if offset < forecast_days:
             forecast[max(0, offset)] += 1
+    drills = tuple(store.drill_results())
 
     return Stats(
         today=today,
@@ -167,7 +182,9 @@ def compute_stats(
         by_tag=_ranked(by_tag),
         mistakes=tuple(mistakes.most_common(TOP_MISTAKES)),
         forecast=tuple((today + timedelta(days=i), forecast[i]) for i in range(forecast_days)),
-        drills=tuple(store.drill_results()),
+        drills=drills,
+        # Every row of these tables was just read, so what the store knows of them is current.
+        damaged=tuple(row for row in store.damaged_rows if row.table in _READ_TABLES),
     )
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal, Self, TypeVar
 
 import fsrs
 
@@ -39,6 +39,7 @@ from engine.errors import EngineError
 from engine.verdict import Verdict
 
 Mode = Literal["study", "drill"]
+T = TypeVar("T")
 MODES: Final[tuple[Mode, ...]] = ("study", "drill")
 DAY_START_HOUR: Final = 4
 """A study day starts at 04:00 local time (as in Anki), so a late-night session counts
@@ -226,6 +227,24 @@ class CardState:
         return cls(fsrs.Card.from_dict(data["card"]), int(data["reps"]), int(data["lapses"]))
 
 
+@dataclass(frozen=True)
+class DamagedRow:
+    """A row of the log that means nothing to quizapp, so reading the log skipped it.
+
+    SQLite's own integrity check passes such a row: it is sound SQL holding a value that
+    a hand edit or a broken tool put there (fsrs_json that is not JSON, a reviewed_at
+    that is not a date). One such row must not hide every other answer, so readers skip
+    it and say which one it was, for someone to repair or delete.
+    """
+
+    table: str
+    row: str  # how to find it: "id 7 (card deck/card)", "card deck/card", "session 3"
+    problem: str
+
+    def __str__(self) -> str:
+        return f"skipped a damaged row of the review log: {self.table} {self.row}: {self.problem}"
+
+
 Reschedule = Callable[[CardState | None, int], CardState]
 """The next state of a card, from its state before a review (None: never studied) and the
 rating; `StudyScheduler.rescheduler` makes one. The store calls it inside the transaction
@@ -303,6 +322,7 @@ class ReviewStore:
         self._lock = threading.RLock()
         self.path = path
         self.local_tz = local_tz
+        self._damaged: dict[tuple[str, str], DamagedRow] = {}
 
     # -- opening -------------------------------------------------------------------------
 
@@ -356,6 +376,15 @@ class ReviewStore:
     def schema_version(self) -> int:
         return int(self._one("PRAGMA user_version")[0])
 
+    @property
+    def damaged_rows(self) -> tuple[DamagedRow, ...]:
+        """The damaged rows the reads so far skipped (and found still damaged when last read).
+
+        A row repaired or deleted by hand drops out the next time it (or its table) is read.
+        """
+        with self._lock:
+            return tuple(self._damaged.values())
+
     # -- sessions ------------------------------------------------------------------------
 
     def start_session(self, mode: Mode, deck_ids: Sequence[str], now: datetime | None = None) -> int:
@@ -374,18 +403,9 @@ class ReviewStore:
             db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (_stamp(to_utc(now)), session_id))
 
     def sessions(self) -> list[SessionRow]:
-        """Every session, oldest first."""
+        """Every session, oldest first (a damaged row is skipped: see `damaged_rows`)."""
         rows = self._all("SELECT id, started_at, ended_at, mode, deck_ids FROM sessions ORDER BY id")
-        return [
-            SessionRow(
-                id=row[0],
-                started_at=_parse(row[1]),
-                ended_at=_parse(row[2]) if row[2] is not None else None,
-                mode=row[3],
-                deck_ids=tuple(json.loads(row[4])),
-            )
-            for row in rows
-        ]
+        return self._readable("sessions", rows, lambda row: f"id {row[0]}", _session_row)
 
     # -- drills --------------------------------------------------------------------------
 
@@ -413,7 +433,7 @@ class ReviewStore:
             )
 
     def drill_results(self) -> list[DrillResult]:
-        """Every finished drill, oldest first."""
+        """Every finished drill, oldest first (a damaged row is skipped: see `damaged_rows`)."""
         rows = self._all(
             """
             SELECT session_id, finished_at, questions, answered, correct, score, duration_ms,
@@ -421,21 +441,7 @@ class ReviewStore:
             FROM drill_results ORDER BY finished_at, session_id
             """
         )
-        return [
-            DrillResult(
-                session_id=row[0],
-                finished_at=_parse(row[1]),
-                questions=row[2],
-                answered=row[3],
-                correct=row[4],
-                score=float(row[5]),
-                duration_ms=row[6],
-                time_limit_s=row[7],
-                seed=row[8],
-                scheduled=bool(row[9]),
-            )
-            for row in rows
-        ]
+        return self._readable("drill_results", rows, lambda row: f"session {row[0]}", _drill_result)
 
     # -- reviews -------------------------------------------------------------------------
 
@@ -569,7 +575,10 @@ class ReviewStore:
             return review
 
     def reviews(self, card_id: str | None = None, since: datetime | None = None) -> list[ReviewRow]:
-        """Recorded answers, oldest first: all, one card's, and/or those at or after `since`."""
+        """Recorded answers, oldest first: all, one card's, and/or those at or after `since`.
+
+        A damaged row is skipped and noted in `damaged_rows`.
+        """
         clauses, params = [], []
         if card_id is not None:
             clauses.append("card_id = ?")
@@ -582,7 +591,9 @@ class ReviewStore:
             f"SELECT {_REVIEW_COLUMNS} FROM reviews {where} ORDER BY reviewed_at, id",
             params,  # only fixed clauses are interpolated; values are parameters
         )
-        return [_review_row(row) for row in rows]
+        return self._readable(
+            "reviews", rows, lambda row: f"id {row[0]} (card {row[3]})", _review_row, whole_table=not clauses
+        )
 
     def review_count_today(
         self,
@@ -642,9 +653,14 @@ class ReviewStore:
         return _card_record(row) if row is not None else None
 
     def card_records(self, card_ids: Iterable[str] | None = None) -> dict[str, CardRecord]:
-        """Stored states by card id: all of them, or those of `card_ids` that have one."""
+        """Stored states by card id: all of them, or those of `card_ids` that have one.
+
+        A damaged state is skipped (noted in `damaged_rows`): its card counts as never
+        studied, so the other cards' counts and queues go on.
+        """
         rows = self._all("SELECT card_id, fsrs_json, due, last_review, reps, lapses FROM card_states")
-        records = {row[0]: _card_record(row) for row in rows}
+        parsed = self._readable("card_states", rows, lambda row: f"card {row[0]}", _card_record)
+        records = {record.card_id: record for record in parsed}
         if card_ids is None:
             return records
         return {card_id: records[card_id] for card_id in card_ids if card_id in records}
@@ -694,6 +710,35 @@ class ReviewStore:
                 return self._db.execute(sql, params).fetchall()
             except sqlite3.DatabaseError as error:
                 raise StoreError(f"could not read the review log {self.path}: {error}") from error
+
+    def _readable(
+        self,
+        table: str,
+        rows: list[Any],
+        name: Callable[[Any], str],
+        read: Callable[[Any], T],
+        *,
+        whole_table: bool = True,
+    ) -> list[T]:
+        """`read` of each row, skipping (and noting in `damaged_rows`) those it cannot read.
+
+        After reading a whole table, what is noted of it is exactly what was found: a row
+        deleted or repaired by hand since an earlier read is no longer reported.
+        """
+        records = []
+        with self._lock:
+            if whole_table:
+                self._damaged = {key: row for key, row in self._damaged.items() if key[0] != table}
+            for row in rows:
+                key = (table, name(row))
+                try:
+                    records.append(read(row))
+                except _DAMAGE as error:
+                    self._damaged[key] = DamagedRow(table, key[1], str(error) or type(error).__name__)
+                else:
+                    if self._damaged:  # repaired since it was last read
+                        self._damaged.pop(key, None)
+        return records
 
     def _one_or_none(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self._all(sql, params)
@@ -785,17 +830,85 @@ _REVIEW_COLUMNS: Final = (
 )
 
 
+class _DamagedField(ValueError):
+    """A stored value that cannot be read as what its column holds; the message names both."""
+
+
+_DAMAGE: Final = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError)
+"""What reading a hand-edited value can raise (json, fromisoformat, int, fsrs.Card.from_dict)."""
+
+
+def _read(column: str, value: Any, read: Callable[[Any], T], what: str) -> T:
+    """`read(value)`, or _DamagedField saying which column holds what instead of `what`."""
+    try:
+        return read(value)
+    except _DAMAGE as error:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:59] + "…"
+        raise _DamagedField(f"{column} {shown} is not {what}") from error
+
+
+def _optional(read: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    return lambda value: None if value is None else read(value)
+
+
+def _aware(text: Any) -> datetime:
+    """A stored time; naive ones are read as local time, as `_parse` does."""
+    if not isinstance(text, str):
+        raise TypeError(f"expected text, got {type(text).__name__}")
+    return _parse(text)
+
+
+def _deck_ids(text: Any) -> tuple[str, ...]:
+    ids = json.loads(text)
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ValueError("not a list of deck ids")
+    return tuple(ids)
+
+
+def _fsrs_card(text: Any) -> fsrs.Card:
+    card = fsrs.Card.from_dict(json.loads(text))
+    if card.due.tzinfo is None or (card.last_review is not None and card.last_review.tzinfo is None):
+        raise ValueError("its times have no time zone")  # fsrs would fail comparing them later
+    return card
+
+
+def _session_row(row: Sequence[Any]) -> SessionRow:
+    return SessionRow(
+        id=row[0],
+        started_at=_read("started_at", row[1], _aware, "a date"),
+        ended_at=_read("ended_at", row[2], _optional(_aware), "a date"),
+        mode=row[3],
+        deck_ids=_read("deck_ids", row[4], _deck_ids, "a JSON list of deck ids"),
+    )
+
+
+def _drill_result(row: Sequence[Any]) -> DrillResult:
+    return DrillResult(
+        session_id=row[0],
+        finished_at=_read("finished_at", row[1], _aware, "a date"),
+        questions=_read("questions", row[2], int, "a whole number"),
+        answered=_read("answered", row[3], int, "a whole number"),
+        correct=_read("correct", row[4], int, "a whole number"),
+        score=_read("score", row[5], float, "a number"),
+        duration_ms=_read("duration_ms", row[6], int, "a whole number"),
+        time_limit_s=_read("time_limit_s", row[7], _optional(int), "a whole number"),
+        seed=_read("seed", row[8], _optional(int), "a whole number"),
+        scheduled=bool(row[9]),
+    )
+
+
 def _review_row(row: Sequence[Any]) -> ReviewRow:
     return ReviewRow(
         id=row[0],
         session_id=row[1],
-        reviewed_at=_parse(row[2]),
+        reviewed_at=_read("reviewed_at", row[2], _aware, "a date"),
         card_id=row[3],
         deck_id=row[4],
         seed=row[5],
         answer=row[6],
         correct=bool(row[7]),
-        score=float(row[8]),
+        score=_read("score", row[8], float, "a number"),
         mistake=row[9],
         rating=row[10],
         duration_ms=row[11],
@@ -810,7 +923,12 @@ def _stored_state(db: sqlite3.Connection, card_id: str) -> CardState | None:
     ).fetchone()
     if row is None:
         return None
-    return CardState(fsrs.Card.from_dict(json.loads(row[0])), int(row[1]), int(row[2]))
+    try:
+        return CardState(fsrs.Card.from_dict(json.loads(row[0])), int(row[1]), int(row[2]))
+    except (ValueError, TypeError, KeyError):
+        # A state damaged by hand reads as none, as the queue reads it: the review
+        # schedules the card afresh, and the new state replaces the damaged one.
+        return None
 
 
 def _save_state(db: sqlite3.Connection, card_id: str, state: CardState) -> None:
@@ -839,11 +957,11 @@ def _upsert_state(
 def _card_record(row: Any) -> CardRecord:
     return CardRecord(
         card_id=row[0],
-        card=fsrs.Card.from_dict(json.loads(row[1])),
-        due=_parse(row[2]),
-        last_review=_parse(row[3]) if row[3] is not None else None,
-        reps=int(row[4]),
-        lapses=int(row[5]),
+        card=_read("fsrs_json", row[1], _fsrs_card, "an fsrs card state in JSON"),
+        due=_read("due", row[2], _aware, "a date"),
+        last_review=_read("last_review", row[3], _optional(_aware), "a date"),
+        reps=_read("reps", row[4], int, "a whole number"),
+        lapses=_read("lapses", row[5], int, "a whole number"),
     )
 
 

@@ -384,6 +384,8 @@ def cmd_stats(data_dir: Path | None, as_json: bool, out: TextIO) -> int:
     cards = [card for deck in Catalog.load([bundled_decks_dir()]).decks for card in deck.cards]
     with _open_store(data_dir) as store:
         stats = compute_stats(store, cards)
+    for warning in stats.warnings:
+        print(f"quizapp: {warning}", file=sys.stderr)
     if as_json:
         print(json.dumps(stats.to_json(), ensure_ascii=False, indent=2), file=out)
     else:

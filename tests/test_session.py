@@ -228,3 +228,17 @@ def test_a_kill_between_the_review_and_the_schedule_keeps_neither(tmp_path: Path
         assert set(state_rows(store)) == {"fixture/half"}
         before = json.loads(state_rows(store)["fixture/half"][0])
         assert before["card_id"]  # the first answer's schedule, whole
+
+
+def test_a_card_whose_stored_state_is_damaged_is_scheduled_afresh(store: ReviewStore, cards: list) -> None:  # type: ignore[type-arg]
+    session = start(store, cards[:1])
+    session.next_instance()
+    session.submit("0.4", session.check("0.4"), duration_ms=5_000)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE card_states SET fsrs_json = 'not json' WHERE card_id = 'fixture/half'")
+    again = StudySession.start(store, StudyScheduler(store), cards[:1], seed=4)
+    again.queue = list(cards[:1])
+    again.next_instance()
+    again.submit("0.4", again.check("0.4"), duration_ms=5_000)
+    record = store.card_record("fixture/half")
+    assert record is not None and record.reps == 1  # a fresh state replaced the damaged one

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from textual.widgets import DataTable, Static
 
 from engine.catalog import Catalog
 from engine.stats import compute_stats, format_stats
-from engine.storage import ReviewStore
+from engine.storage import DrillResult, ReviewStore
 from engine.verdict import Verdict
 from tests.conftest import FIXTURES
 
@@ -42,7 +46,8 @@ def test_stats_of_a_populated_log(tmp_path: Path) -> None:
         stats = compute_stats(store, cards, now=NOW)
     assert stats.reviews == 6 and stats.study_reviews == 5 and stats.drill_reviews == 1
     assert [d.reviews for d in stats.days[-4:]] == [2, 0, 3, 1]
-    assert stats.retention == 1.0 and stats.retention_reviews == 2  # the second answers to half and sigmoid-prime
+    # Retention counts the second answers to half and sigmoid-prime.
+    assert stats.retention == 1.0 and stats.retention_reviews == 2
     by_tag = {a.name: (a.right, a.total) for a in stats.by_tag}
     assert by_tag["activations"] == (1, 3) and by_tag["arithmetic"] == (2, 2)
     assert stats.by_tag[0].name == "activations"  # weakest first
@@ -59,3 +64,92 @@ def test_an_empty_log(tmp_path: Path) -> None:
         stats = compute_stats(store, now=NOW)
     assert stats.reviews == 0 and stats.retention is None
     assert format_stats(stats).startswith("No reviews yet")
+
+
+def damage(path: Path, sql: str, *params: Any) -> None:
+    """Change the log behind quizapp's back, as a hand edit or a broken tool would."""
+    with sqlite3.connect(path) as db:
+        assert db.execute(sql, params).rowcount == 1
+
+
+def populate_and_damage(store: ReviewStore) -> None:
+    """The populated log, two drill results, and one unreadable row in each table stats reads."""
+    populate(store)
+    store.save_drill_result(DrillResult(3, NOW, 4, 1, 1, 1.0, 60_000))
+    broken = store.start_session("drill", ["drillfix"], now=NOW)
+    store.save_drill_result(DrillResult(broken, NOW, 4, 2, 2, 2.0, 60_000))
+    first = store.reviews()[0]
+    assert first.card_id == "drillfix/half"
+    damage(store.path, "UPDATE reviews SET reviewed_at = 'yesterday' WHERE id = ?", first.id)
+    damage(store.path, "UPDATE card_states SET fsrs_json = '{not json' WHERE card_id = 'drillfix/saddle'")
+    damage(store.path, "UPDATE drill_results SET finished_at = '2026-13-45' WHERE session_id = ?", broken)
+
+
+def test_stats_skip_damaged_rows_name_them_and_count_the_rest(tmp_path: Path) -> None:
+    cards = [c for d in Catalog.load([FIXTURES / "drill"]).decks for c in d.cards]
+    with ReviewStore.open(tmp_path / "log.sqlite3", local_tz=UTC) as store:
+        populate_and_damage(store)
+        stats = compute_stats(store, cards, now=NOW)
+    assert stats.reviews == 5 and stats.study_reviews == 4 and stats.drill_reviews == 1
+    assert stats.cards_seen == 4  # half's later answer still counts
+    assert stats.retention == 1.0 and stats.retention_reviews == 1  # half's first answer is gone
+    assert sum(n for _, n in stats.forecast) == 2 and len(stats.drills) == 1
+    assert stats.warnings == (
+        "skipped a damaged row of the review log: reviews id 1 (card drillfix/half):"
+        " reviewed_at 'yesterday' is not a date",
+        "skipped a damaged row of the review log: card_states card drillfix/saddle:"
+        " fsrs_json '{not json' is not an fsrs card state in JSON",
+        "skipped a damaged row of the review log: drill_results session 4:"
+        " finished_at '2026-13-45' is not a date",
+    )
+    data = json.loads(json.dumps(stats.to_json()))
+    assert [(d["table"], d["row"]) for d in data["damaged_rows"]] == [
+        ("reviews", "id 1 (card drillfix/half)"),
+        ("card_states", "card drillfix/saddle"),
+        ("drill_results", "session 4"),
+    ]
+    assert "5 reviews (4 study, 1 drill) of 4 cards" in format_stats(stats)
+
+
+def test_a_sound_log_has_no_warnings(tmp_path: Path) -> None:
+    with ReviewStore.open(tmp_path / "log.sqlite3", local_tz=UTC) as store:
+        populate(store)
+        stats = compute_stats(store, now=NOW)
+    assert stats.warnings == () and stats.to_json()["damaged_rows"] == []
+
+
+def test_a_damaged_log_with_only_bad_rows_still_computes(tmp_path: Path) -> None:
+    with ReviewStore.open(tmp_path / "log.sqlite3", local_tz=UTC) as store:
+        session = store.start_session("study", ["drillfix"], now=NOW)
+        right = Verdict(True, "0.4", "0.4", "Correct.", score=1.0)
+        review = store.record_review(session, "drillfix/half", 0, "0.4", right, 3, 1000, now=NOW)
+        damage(store.path, "UPDATE reviews SET reviewed_at = x'00ff', score = 'lots' WHERE id = ?", review)
+        stats = compute_stats(store, now=NOW)
+    assert stats.reviews == 0 and len(stats.warnings) == 1
+    assert "reviews id 1 (card drillfix/half): reviewed_at b'\\x00\\xff' is not a date" in stats.warnings[0]
+    assert format_stats(stats).startswith("No reviews yet")
+
+
+async def test_the_home_and_statistics_screens_go_on_past_damaged_rows(tmp_path: Path) -> None:
+    from quizapp.app import QuizApp
+    from quizapp.screens.stats import StatsScreen
+    from tests.test_app import home_loaded, settle
+
+    with ReviewStore.open(tmp_path / "quizapp.sqlite3", local_tz=UTC) as store:
+        populate_and_damage(store)
+        # A card id with markup in it is shown as it is, not styled or refused.
+        damage(store.path, "UPDATE reviews SET card_id = 'drillfix/[b]x', reviewed_at = '' WHERE id = 2")
+        app = QuizApp([FIXTURES / "drill"], store, seed=7, now=lambda: NOW)
+        async with app.run_test(size=(110, 40)) as pilot:
+            await home_loaded(app, pilot)
+            table = app.screen.query_one(DataTable)
+            assert table.row_count == 2 and table.get_row_at(0)[1] != "?"  # the counts are there
+            await pilot.press("s")
+            await settle(app, pilot)
+            assert isinstance(app.screen, StatsScreen)
+            summary = str(app.screen.query_one("#summary", Static).render())
+            assert "4 reviews (3 study, 1 drill)" in summary
+            damaged = str(app.screen.query_one("#damaged", Static).render())
+            assert damaged.startswith("⚠ 4 rows of the review log could not be read")
+            assert "reviews id 2 (card drillfix/[b]x): reviewed_at '' is not a date" in damaged
+            assert "card_states card drillfix/saddle" in damaged and "drill_results session 4" in damaged

@@ -363,3 +363,77 @@ def test_a_data_folder_that_cannot_be_created_is_a_store_error(tmp_path: Path) -
     blocker.write_text("x", encoding="utf-8")
     with pytest.raises(StoreError, match="cannot create the data folder"):
         datadir.data_dir(blocker / "sub")
+
+
+# -- damaged rows ------------------------------------------------------------------------
+
+
+def rewrite(path: Path, sql: str, *params: object) -> None:
+    """Change one row behind the store's back, as a hand edit or a broken tool would."""
+    with sqlite3.connect(path) as db:
+        assert db.execute(sql, params).rowcount == 1
+
+
+def test_reading_skips_a_damaged_row_names_it_and_forgets_it_once_repaired(store: ReviewStore) -> None:
+    session = store.start_session("study", ["starter"], now=T0)
+    other = store.start_session("drill", ["starter"], now=T0)
+    for hours, card in [(0, "starter/a"), (1, "starter/b"), (2, "starter/a")]:
+        store.record_review(session, card, 0, "x", RIGHT, 3, 1, now=T0 + timedelta(hours=hours))
+    rewrite(store.path, "UPDATE reviews SET reviewed_at = '10 March' WHERE id = 2")
+    rewrite(store.path, "UPDATE sessions SET deck_ids = '[\"starter\"' WHERE id = ?", other)
+    assert store.damaged_rows == ()  # nothing is reported before it is read
+    assert [r.id for r in store.reviews()] == [1, 3]
+    assert [s.id for s in store.sessions()] == [session]
+    assert [str(row) for row in store.damaged_rows] == [
+        "skipped a damaged row of the review log: reviews id 2 (card starter/b): reviewed_at '10 March' is not a date",
+        "skipped a damaged row of the review log: sessions id 2: deck_ids '[\"starter\"' is not a JSON list of deck ids",
+    ]
+    assert [r.id for r in store.reviews("starter/a")] == [1, 3]  # one card's: the rest stays noted
+    assert len(store.damaged_rows) == 2
+    rewrite(
+        store.path, "UPDATE reviews SET reviewed_at = ? WHERE id = 2", (T0 + timedelta(hours=1)).isoformat()
+    )
+    rewrite(store.path, "DELETE FROM sessions WHERE id = ?", other)
+    assert [r.id for r in store.reviews()] == [1, 2, 3] and len(store.sessions()) == 1
+    assert store.damaged_rows == ()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "problem"),
+    [
+        ("fsrs_json", "{not json", "fsrs_json '{not json' is not an fsrs card state in JSON"),
+        ("fsrs_json", "[]", "fsrs_json '[]' is not an fsrs card state in JSON"),
+        ("fsrs_json", '{"card_id": 1}', "is not an fsrs card state in JSON"),
+        ("due", "soon", "due 'soon' is not a date"),
+        ("last_review", "2026-02-30T00:00:00+00:00", "last_review '2026-02-30T00:00:00+00:00' is not a date"),
+        ("reps", "many", "reps 'many' is not a whole number"),
+    ],
+)
+def test_a_damaged_card_state_is_skipped_and_the_counts_go_on(
+    store: ReviewStore, column: str, value: str, problem: str
+) -> None:
+    from engine.scheduling import StudyScheduler
+
+    scheduler = StudyScheduler(store)
+    for card_id in ("starter/a", "starter/b"):
+        scheduler.review(card_id, 3, now=T0)
+    rewrite(store.path, f"UPDATE card_states SET {column} = ? WHERE card_id = 'starter/b'", value)
+    assert set(store.card_records()) == {"starter/a"}
+    (damaged,) = store.damaged_rows
+    assert (damaged.table, damaged.row) == ("card_states", "card starter/b") and problem in damaged.problem
+    # The home screen's counts: the damaged card counts as never studied, the others as before.
+    counts = scheduler.counts(["starter/a", "starter/b", "starter/c"], now=T0 + timedelta(days=30))
+    assert (counts.due, counts.new, counts.total) == (1, 2, 3)
+
+
+def test_a_damaged_drill_result_is_skipped(store: ReviewStore) -> None:
+    from engine.storage import DrillResult
+
+    first = store.start_session("drill", ["starter"], now=T0)
+    second = store.start_session("drill", ["starter"], now=T0)
+    for session in (first, second):
+        store.save_drill_result(DrillResult(session, T0, 4, 4, 3, 3.0, 90_000, time_limit_s=300))
+    rewrite(store.path, "UPDATE drill_results SET questions = 'four' WHERE session_id = ?", second)
+    assert [d.session_id for d in store.drill_results()] == [first]
+    (damaged,) = store.damaged_rows
+    assert str(damaged).endswith("drill_results session 2: questions 'four' is not a whole number")

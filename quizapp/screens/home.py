@@ -124,6 +124,12 @@ class HomeScreen(Screen[None]):
             f"{len(rows)} decks, {count} cards; up to {self.quiz.new_limit} new cards a day, shared by"
             " all decks. Enter studies the selected deck; a studies all; d drills; s shows statistics."
         )
+        damaged = self.quiz.store.damaged_rows
+        if damaged:  # a hand-edited log: the rest is shown; say which rows were left out
+            more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+            self.app.notify(
+                f"{damaged[0]}{more}", title="Damaged review log", severity="warning", markup=False
+            )
         errors = [p for p in problems if p.severity == "error"]
         listing = self.query_one("#problems", Static)
         listing.display = bool(errors)

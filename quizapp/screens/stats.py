@@ -2,7 +2,9 @@
 
 The numbers are `engine.stats.Stats`, the same `quizapp stats` prints, so the screen and
 the command line cannot disagree; this module only lays them out. plotext is imported
-with this module, which the app imports only when the screen is opened.
+with this module, which the app imports only when the screen is opened. Rows of the log
+that could not be read are listed above the plots: the numbers leave them out, and the
+learner should know that they do.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from engine.stats import Stats
 
 PLOTTED_DAYS = 14
 PLOTTED_TAGS = 8
+SHOWN_DAMAGED = 6
 
 
 def summary_text(stats: Stats) -> str:
@@ -43,8 +46,28 @@ def summary_text(stats: Stats) -> str:
     return "\n".join(lines)
 
 
+def damaged_text(stats: Stats) -> str:
+    """The damaged rows left out of the numbers, as plain text (a card id may hold brackets)."""
+    rows = stats.damaged
+    some = f"{len(rows)} rows" if len(rows) != 1 else "1 row"
+    verb = "are" if len(rows) != 1 else "is"
+    lines = [f"⚠ {some} of the review log could not be read and {verb} left out of these numbers:"]
+    lines += [f"  {row.table} {row.row}: {row.problem}" for row in rows[:SHOWN_DAMAGED]]
+    if len(rows) > SHOWN_DAMAGED:
+        lines.append(f"  … and {len(rows) - SHOWN_DAMAGED} more: `quizapp stats --json` lists them all")
+    return "\n".join(lines)
+
+
 class StatsScreen(Screen[None]):
     CSS_PATH = "stats.tcss"
+    DEFAULT_CSS = """
+    StatsScreen #damaged {
+        margin: 1 2 0 2;
+        padding: 0 1;
+        border: round $warning;
+        height: auto;
+    }
+    """
     BINDINGS = [Binding("escape", "back", "Back"), Binding("s", "back", "Back", show=False)]
 
     def __init__(self, stats: Stats) -> None:
@@ -55,6 +78,8 @@ class StatsScreen(Screen[None]):
         yield Header()
         with VerticalScroll():
             yield Static(summary_text(self.stats), id="summary")
+            if self.stats.damaged:
+                yield Static(damaged_text(self.stats), id="damaged", markup=False)  # log text, never markup
             with Grid(id="plots"):
                 yield PlotextPlot(id="per-day")
                 yield PlotextPlot(id="forecast")

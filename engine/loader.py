@@ -1,23 +1,30 @@
 """Read a markdown deck into `Deck` and `Card` records, collecting every problem found.
 
 The markdown is parsed with markdown-it-py, so a `## ` inside a code block is not taken
-for a card; each ```` ```quiz ```` block is YAML read with `yaml.safe_load` (and composed
-once more, without constructing anything, to learn which line each key is on). Nothing
-in a deck is ever executed. A problem in one card is recorded against its line and the
-card is skipped; the rest of the deck still loads.
+for a card; each ```` ```quiz ```` block is YAML, parsed once with PyYAML's safe loader
+(libyaml's C parser when PyYAML has it): the composed node tree gives the line of each
+key, and the same tree is constructed into plain data. Nothing in a deck is ever
+executed. A problem in one card is recorded against its line and the card is skipped;
+the rest of the deck still loads.
+
+Reading is the slow part of showing the deck list, and the home screen reads the decks
+again each time it is shown, so results are kept in memory keyed by the file's path and
+a hash of its bytes: an unchanged deck is read once per process. A `DeckStore` (see
+`engine.catalog.DiskCache`) can keep them between processes too; for that, PyYAML and
+markdown-it are imported only when a deck is actually parsed.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
-
-import yaml
-from markdown_it import MarkdownIt
-from mdit_py_plugins.front_matter import front_matter_plugin
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from engine.cards import (
     CARD_KINDS,
@@ -37,7 +44,15 @@ from engine.errors import ExpressionError
 from engine.expr.tokenizer import tokenize
 from engine.problems import Problem, Severity
 
+if TYPE_CHECKING:
+    import yaml
+    from markdown_it import MarkdownIt
+
 MAX_DECK_BYTES: Final = 2_000_000
+# Part of the key of decks kept between processes: bump it whenever a change to this
+# module (or to the records in engine.cards) changes what the same file reads into.
+LOADER_VERSION: Final = "2"
+_CACHE_SIZE: Final = 256  # decks kept in memory; far more than anyone studies at once
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADING_ID = re.compile(r"\s*\{#([^}\s]*)\}\s*$")
 _BACK_HEADINGS: Final = frozenset({"explanation", "answer"})
@@ -77,26 +92,153 @@ def suggest(word: str, choices: frozenset[str] | list[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def load_deck(path: Path) -> LoadResult:
-    """Read one deck file."""
+class DeckStore(Protocol):
+    """Somewhere that keeps read decks between processes, by path and hash of the bytes.
+
+    An optimisation only: `get` answers None when it has nothing usable, and neither
+    method raises. Stores that are equal (and hash alike) are taken to hold the same
+    entries: a deck written to one is not written again in this process.
+    """
+
+    def get(self, path: Path, digest: str) -> LoadResult | None: ...
+
+    def put(self, path: Path, digest: str, result: LoadResult) -> None: ...
+
+
+@dataclass
+class _Entry:
+    result: LoadResult
+    stores: set[DeckStore] = field(default_factory=set)  # known to hold this result
+
+
+def load_deck(path: Path, store: DeckStore | None = None) -> LoadResult:
+    """Read one deck file; an unchanged file read before in this process costs only a hash.
+
+    What a deck reads into depends only on its path (cards and problems carry it) and
+    its bytes, so those are the cache key (a `store`, shared between processes, adds
+    the loader's version). A deck this process has read is also written to `store` if
+    that does not hold it yet. The records are immutable; each caller gets its own
+    list of problems.
+    """
     try:
         if path.stat().st_size > MAX_DECK_BYTES:
             return LoadResult(None, [Problem(path, 1, "error", "file is too large to be a deck")])
-        source = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        return LoadResult(None, [Problem(path, 1, "error", f"not UTF-8 text: {error.reason}")])
+        data = path.read_bytes()
     except OSError as error:
         return LoadResult(None, [Problem(path, 1, "error", f"cannot read: {error.strerror or error}")])
+    digest = hashlib.sha256(data).hexdigest()
+    key = (str(path), digest)
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is not None:
+            _cache.move_to_end(key)
+    if entry is None:
+        stored = store.get(path, digest) if store is not None else None
+        entry = _Entry(stored) if stored is not None else _Entry(_read(path, data))
+        if stored is not None and store is not None:
+            entry.stores.add(store)
+        with _cache_lock:
+            _cache[key] = entry
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    if store is not None and store not in entry.stores:
+        store.put(path, digest, entry.result)
+        with _cache_lock:
+            entry.stores.add(store)
+    return LoadResult(entry.result.deck, list(entry.result.problems))
+
+
+def clear_cache() -> None:
+    """Forget every deck read in this process (the next `load_deck` of a file reads it again)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+_cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+_cache_lock = threading.Lock()  # the app reads decks in a worker thread
+
+
+def _read(path: Path, data: bytes) -> LoadResult:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return LoadResult(None, [Problem(path, 1, "error", f"not UTF-8 text: {error.reason}")])
+    # Universal newlines, as reading the file in text mode gives.
+    source = text.replace("\r\n", "\n").replace("\r", "\n")
     return _DeckReader(path, source).read()
 
 
-def load_decks(paths: list[Path]) -> tuple[list[Deck], list[Problem]]:
+def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse YAML once: its node tree (for lines; None when empty) and its data.
+
+    The data is what `yaml.safe_load` gives. On an error the text is parsed again with
+    the pure-Python parser and its error raised, so that messages and lines are the same
+    with or without libyaml (errors are rare; their cost does not matter). Nesting too
+    deep for either parser is a `yaml.YAMLError` too, never a crash of the loader.
+    """
+    import yaml
+
+    fast = _fast_yaml_loader()
+    if fast is yaml.SafeLoader:
+        return parse_yaml_pure(text)
+    try:
+        return _parse_with(fast, text)
+    except yaml.YAMLError:
+        return parse_yaml_pure(text)  # raises the error it always did
+
+
+def parse_yaml_pure(text: str) -> tuple[yaml.Node | None, Any]:
+    """`parse_yaml` with PyYAML's pure-Python parser (for error messages, and for comparing)."""
+    import yaml
+
+    try:
+        return _parse_with(yaml.SafeLoader, text)
+    except RecursionError:
+        raise yaml.YAMLError("nested too deeply") from None
+
+
+@functools.cache
+def _fast_yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
+    """libyaml's parser when PyYAML has it (ten times faster), else the pure-Python one.
+
+    Both are safe loaders: YAML's standard tags only, never arbitrary Python objects.
+    """
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_with(
+    loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader], text: str
+) -> tuple[yaml.Node | None, Any]:
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _markdown() -> MarkdownIt:
+    """A CommonMark parser for block structure only.
+
+    The loader reads headings, fences and front matter, and takes the text between them
+    from the source lines, so inline parsing (emphasis, links, ...; two thirds of the
+    parse time) is switched off: block tokens keep their `content` and `map` without it.
+    """
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    return MarkdownIt("commonmark").use(front_matter_plugin).disable("inline")
+
+
+def load_decks(paths: list[Path], store: DeckStore | None = None) -> tuple[list[Deck], list[Problem]]:
     """Read several decks; two decks with one id is an error on the second."""
     decks: list[Deck] = []
     problems: list[Problem] = []
     seen: dict[str, Path] = {}
     for path in paths:
-        result = load_deck(path)
+        result = load_deck(path, store)
         problems.extend(result.problems)
         if result.deck is None:
             continue
@@ -134,8 +276,7 @@ class _DeckReader:
         self.problems.append(Problem(self.path, line, severity, message))
 
     def read(self) -> LoadResult:
-        md = MarkdownIt("commonmark").use(front_matter_plugin)
-        tokens = md.parse(self.source)
+        tokens = _markdown().parse(self.source)
         meta = self.front_matter(tokens)
         deck_id = str(meta.get("id") or self.path.stem)
         if not _ID.match(deck_id):
@@ -166,10 +307,12 @@ class _DeckReader:
     # -- structure -------------------------------------------------------------------------
 
     def front_matter(self, tokens: list[Any]) -> dict[str, Any]:
+        import yaml
+
         if not tokens or tokens[0].type != "front_matter":
             return {}
         try:
-            meta = yaml.safe_load(tokens[0].content)
+            _, meta = parse_yaml(tokens[0].content)
         except yaml.YAMLError as error:
             self.problem(self.yaml_line(error, 1), f"front matter is not valid YAML: {_yaml_reason(error)}")
             return {}
@@ -303,9 +446,10 @@ class _QuizReader:
         return self.key_lines.get(key, self.first_line)
 
     def card(self, base: dict[str, Any], deck_tags: tuple[str, ...]) -> Card:
+        import yaml
+
         try:
-            data = yaml.safe_load(self.content)
-            self.index_lines()
+            root, data = parse_yaml(self.content)
         except yaml.YAMLError as error:
             raise self.fail(
                 self.deck.yaml_line(error, self.first_line),
@@ -313,6 +457,7 @@ class _QuizReader:
             ) from error
         if not isinstance(data, dict):
             raise self.fail(self.first_line, "quiz block must be a mapping of keys (kind: ..., answer: ...)")
+        self.index_lines(root)
         self.top_keys = frozenset(str(k) for k in data)
         kind = self.kind(data)
         for key in data:
@@ -380,9 +525,10 @@ class _QuizReader:
 
     # -- line bookkeeping ------------------------------------------------------------------
 
-    def index_lines(self) -> None:
+    def index_lines(self, root: yaml.Node | None) -> None:
         """Record the file line of each top-level key, and of the items under it."""
-        root = yaml.compose(self.content, Loader=yaml.SafeLoader)
+        import yaml
+
         if not isinstance(root, yaml.MappingNode):
             return
         for key_node, value_node in root.value:
@@ -609,9 +755,7 @@ def add_missing_ids(path: Path) -> list[tuple[int, str]]:
     """
     source = path.read_bytes().decode("utf-8")  # bytes: keep the file's own line endings
     lines = source.splitlines(keepends=True)
-    sections = _DeckReader(path, source).sections(
-        MarkdownIt("commonmark").use(front_matter_plugin).parse(source)
-    )
+    sections = _DeckReader(path, source).sections(_markdown().parse(source))
     taken = {s.card_id for s in sections if s.card_id}
     added: list[tuple[int, str]] = []
     for section in sections:

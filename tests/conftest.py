@@ -13,6 +13,14 @@ DECKS = REPO / "decks"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def deck_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the app's cache of read decks out of the user's home, one folder per test."""
+    folder = tmp_path_factory.mktemp("deck-cache")
+    monkeypatch.setenv("QUIZAPP_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def write_deck(tmp_path: Path) -> Callable[..., Path]:
     """Write a deck (dedented) into a temporary folder and return its path."""

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
+from typing import Any
 
-from engine.catalog import Catalog
-from engine.loader import add_missing_ids, load_deck, load_decks
-from tests.conftest import DECKS
+import numpy as np
+import pytest
+import yaml
+
+from engine import catalog, loader
+from engine.cards import Deck, Formula
+from engine.catalog import Catalog, DiskCache, deck_files, decode, default_cache_dir, encode
+from engine.loader import LoadResult, add_missing_ids, load_deck, load_decks
+from engine.problems import Problem
+from tests.conftest import DECKS, FIXTURES
 
 GOOD = """
 ---
@@ -229,3 +240,213 @@ def test_bundled_decks_load_cleanly() -> None:
     assert catalog.problems == []
     kinds = {card.kind for deck in catalog.decks for card in deck.cards}
     assert kinds == {"flash", "symbolic", "numeric", "choice", "steps"}
+
+
+# -- parsing once, and caching ------------------------------------------------------------
+
+BROKEN_YAML = """
+## Broken {#broken}
+
+```quiz
+kind: numeric
+answer: [1, 2
+```
+
+Prompt
+"""
+
+
+def test_each_yaml_block_is_parsed_once(
+    write_deck: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+    parse = loader._parse_with
+
+    def counting(loader_class: Any, text: str) -> Any:
+        parsed.append(text)
+        return parse(loader_class, text)
+
+    monkeypatch.setattr(loader, "_parse_with", counting)
+    deck = load_deck(write_deck(GOOD)).deck
+    assert deck is not None and len(deck.cards) == 2
+    assert len(parsed) == 2  # the front matter and the one quiz block
+
+
+@pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML without libyaml")
+def test_libyaml_and_pure_python_read_every_deck_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = deck_files([DECKS, *FIXTURES.rglob("*")])
+    assert loader._fast_yaml_loader() is yaml.CSafeLoader
+    loader.clear_cache()
+    fast = [load_deck(path) for path in files]
+    monkeypatch.setattr(loader, "_fast_yaml_loader", lambda: yaml.SafeLoader)
+    loader.clear_cache()
+    pure = [load_deck(path) for path in files]
+    loader.clear_cache()
+    assert fast == pure
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_yaml_errors_read_the_same_with_or_without_libyaml(
+    write_deck: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, pure: bool
+) -> None:
+    if pure:
+        monkeypatch.setattr(loader, "_fast_yaml_loader", lambda: yaml.SafeLoader)
+    assert messages(write_deck(BROKEN_YAML)) == [  # line 6: the YAML ends at the fence
+        "6: error: quiz block is not valid YAML: while parsing a flow sequence"
+        " expected ',' or ']', but got '<stream end>'"
+    ]
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_yaml_nested_too_deeply_is_a_problem_not_a_crash(
+    write_deck: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, pure: bool
+) -> None:
+    if pure:
+        monkeypatch.setattr(loader, "_fast_yaml_loader", lambda: yaml.SafeLoader)
+    deep = "[" * 5000 + "]" * 5000
+    (problem,) = load_deck(
+        write_deck(f"## Deep {{#deep}}\n\n```quiz\nkind: numeric\nanswer: {deep}\n```\n")
+    ).problems
+    assert problem.severity == "error" and "quiz block is not valid YAML" in problem.message
+
+
+def test_an_unchanged_deck_is_read_once_per_process(
+    write_deck: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[Path] = []
+    read = loader._read
+
+    def counting(path: Path, data: bytes) -> LoadResult:
+        reads.append(path)
+        return read(path, data)
+
+    monkeypatch.setattr(loader, "_read", counting)
+    path = write_deck(GOOD)
+    first = load_deck(path)
+    first.problems.append(Problem(path, 1, "error", "added by the caller"))  # not shared
+    second = load_deck(path)
+    assert reads == [path] and second.deck is first.deck and second.problems == []
+    path.write_text(path.read_text(encoding="utf-8").replace("Because.", "Because!"), encoding="utf-8")
+    third = load_deck(path)
+    assert reads == [path, path] and third.deck is not None and third.deck.cards[1].explanation == "Because!"
+
+
+def test_windows_and_old_mac_line_endings_read_like_unix_ones(write_deck: Callable[..., Path]) -> None:
+    unix = write_deck(GOOD, name="unix.md")
+    expected = load_deck(unix).deck
+    assert expected is not None
+    for name, ending in (("windows.md", b"\r\n"), ("mac.md", b"\r")):
+        path = unix.with_name(name)
+        path.write_bytes(unix.read_bytes().replace(b"\n", ending))
+        result = load_deck(path)
+        assert result.problems == []
+        assert result.deck == replace(
+            expected, path=path, cards=tuple(replace(c, path=path) for c in expected.cards)
+        )
+
+
+# -- the cache on disk ---------------------------------------------------------------------
+
+
+def every_deck() -> list[Path]:
+    return deck_files([DECKS, *sorted(p for p in FIXTURES.rglob("*") if p.is_dir())])
+
+
+def test_every_deck_survives_the_json_cache_exactly() -> None:
+    for path in every_deck():
+        result = load_deck(path)
+        for value in (result.deck, result.problems):
+            text = json.dumps(encode(value), allow_nan=False)
+            assert repr(decode(json.loads(text))) == repr(value), path
+
+
+def test_the_cache_keeps_types_exactly_or_refuses_them() -> None:
+    value = (
+        1,
+        1.0,
+        -0.0,
+        True,
+        None,
+        "x",
+        [1, (2,)],
+        {1: "a", "1": "b"},
+        float("inf"),
+        float("nan"),
+        Path("a/b"),
+    )
+    assert repr(decode(json.loads(json.dumps(encode(value), allow_nan=False)))) == repr(value)
+    for odd in ({1, 2}, b"bytes", date(2024, 1, 1), np.float64(1.0), Formula):
+        with pytest.raises(TypeError):
+            encode(odd)
+
+
+def test_decks_cached_on_disk_are_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    first = Catalog.load([DECKS], cache_dir=cache)
+    entries = sorted(cache.glob("*.json"))
+    assert len(entries) == len(first.decks)
+    for entry in entries:  # plain JSON: no NaN or Infinity, no pickles
+        json.loads(entry.read_text(encoding="utf-8"), parse_constant=pytest.fail)
+    loader.clear_cache()  # as in a new process
+    monkeypatch.setattr(loader, "_read", lambda path, data: pytest.fail(f"{path} was parsed again"))
+    again = Catalog.load([DECKS], cache_dir=cache)
+    assert repr(again) == repr(first)
+
+
+def test_an_edited_deck_a_damaged_entry_or_a_new_engine_is_read_afresh(
+    write_deck: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    path = write_deck(GOOD)
+    store = DiskCache(cache)
+    reads: list[Path] = []
+    read = loader._read
+
+    def counting(path: Path, data: bytes) -> LoadResult:
+        reads.append(path)
+        return read(path, data)
+
+    monkeypatch.setattr(loader, "_read", counting)
+
+    def load() -> Deck | None:
+        loader.clear_cache()
+        return load_deck(path, store).deck
+
+    first = load()
+    assert load() == first and len(reads) == 1
+    path.write_text(path.read_text(encoding="utf-8").replace("Because.", "Because!"), encoding="utf-8")
+    edited = load()
+    assert edited is not None and edited.cards[1].explanation == "Because!" and len(reads) == 2
+    store.entry(path).write_text('{"key": [1, "x"], "deck": {"record": "os.system"', encoding="utf-8")
+    assert load() == edited and len(reads) == 3
+    assert load() == edited and len(reads) == 3  # rewritten whole
+    monkeypatch.setattr(catalog, "engine_fingerprint", lambda: "another engine")
+    assert load() == edited and len(reads) == 4
+
+
+def test_an_unwritable_cache_is_no_cache(write_deck: Callable[..., Path], tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    catalog_ = Catalog.load([write_deck(GOOD)], cache_dir=blocker / "cache")
+    assert [d.id for d in catalog_.decks] == ["act"] and catalog_.problems == []
+
+
+def test_decode_builds_only_deck_records() -> None:
+    for hostile in (
+        {"record": "Popen", "fields": {}},
+        {"record": "Deck", "fields": {"id": "x"}},
+        {"module": "os"},
+        {"tuple": "abc"},
+        {"float": "1e999999"},
+    ):
+        with pytest.raises((KeyError, ValueError)):
+            decode(hostile)
+
+
+def test_the_cache_folder_can_be_chosen_by_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(catalog.CACHE_ENV_VAR, str(tmp_path / "decks"))
+    assert default_cache_dir() == tmp_path / "decks"
+    monkeypatch.delenv(catalog.CACHE_ENV_VAR)
+    assert default_cache_dir().name == "decks"

@@ -57,7 +57,9 @@ def test_input_errors_name_the_input() -> None:
 
 def test_one_item_is_shared_by_all_instances() -> None:
     shared = run_reference("layer_norm", {"x": [1.0, 2.0, 4.0], "gamma": [1.0, 2.0, 3.0]}, n=3)
-    stacked = run_reference("layer_norm", {"x": np.tile([1.0, 2.0, 4.0], (3, 1)), "gamma": [1.0, 2.0, 3.0]}, n=3)
+    stacked = run_reference(
+        "layer_norm", {"x": np.tile([1.0, 2.0, 4.0], (3, 1)), "gamma": [1.0, 2.0, 3.0]}, n=3
+    )
     np.testing.assert_array_equal(shared["y"], stacked["y"])
     assert shared["y"].shape == (3, 3) and shared["y"].dtype == np.float64
 
@@ -87,6 +89,18 @@ def test_every_reference_runs_at_its_defaults() -> None:
 
 def test_torch_default_dtype_is_restored() -> None:
     run_reference("adam_step", {"theta_prev": 1.0, "grad": 1.0}, n=1)
+    assert torch.get_default_dtype() == torch.float32
+
+
+def test_references_run_from_several_threads_at_once() -> None:
+    """torch's default dtype is one setting for the process: concurrent references take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    inputs = {"theta_prev": 1.0, "grad": 0.3, "t": 1}
+    alone = run_reference("nadam_step", inputs, n=1)["theta"]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: run_reference("nadam_step", inputs, n=1)["theta"], range(60)))
+    assert all(np.array_equal(result, alone) for result in results)
     assert torch.get_default_dtype() == torch.float32
 
 

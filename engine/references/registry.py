@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -276,21 +277,29 @@ def prepare_inputs(
     return arrays, dims
 
 
+_TORCH_DEFAULTS = threading.RLock()
+"""Held while a reference runs: torch's default dtype is one setting for every thread."""
+
+
 @contextmanager
 def _float64_default() -> Iterator[None]:
-    """Make float64 torch's default dtype while a reference runs.
+    """Make float64 torch's default dtype while a reference runs, one reference at a time.
 
     The inputs are float64 tensors already; this also makes the scalar state torch creates
     itself (an optimizer's step counter, NAdam's mu_product) float64 rather than float32.
+    The default dtype is global to the process, not per thread, so two references running
+    at once (a steps card's parts are checked in worker threads, beside the warm-up) could
+    restore it under each other; the lock makes them take turns.
     """
     import torch
 
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)
+    with _TORCH_DEFAULTS:
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(previous)
 
 
 def run_reference(

@@ -90,10 +90,11 @@ class HomeScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="decks", exit_on_error=False)
     def load_decks(self) -> None:
         from engine.cards import Deck
-        from engine.catalog import Catalog
+        from engine.catalog import Catalog, default_cache_dir
         from engine.storage import StoreError
 
-        catalog = Catalog.load(self.quiz.deck_paths)
+        # Decks read by an earlier launch, unchanged since, come from the cache (plain JSON).
+        catalog = Catalog.load(self.quiz.deck_paths, cache_dir=default_cache_dir())
         every_deck = Deck("*", "All decks", Path(), (), tuple(c for d in catalog.decks for c in d.cards))
         try:
             rows = [self.quiz.deck_row(deck) for deck in catalog.decks]

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from engine.errors import EngineError, ExpressionError
-from engine.expr.numeric import evaluate_constant
 from engine.expr.parser import ParseOptions, parse
+
+if TYPE_CHECKING:  # numpy is imported where samples are drawn: the deck list does not wait for it
+    import numpy as np
+    import numpy.typing as npt
 
 
 class DomainError(EngineError):
@@ -48,6 +49,8 @@ class Domain:
 
     def sample(self, rng: np.random.Generator, count: int) -> npt.NDArray[np.float64]:
         """`count` points inside the domain, spread over several scales."""
+        import numpy as np
+
         if self.integer:
             first, last = self.integer_range()
             return rng.integers(first, last + 1, size=count).astype(np.float64)
@@ -99,6 +102,8 @@ def _last_integer(high: float, closed: bool) -> int:
 
 def _magnitudes(rng: np.random.Generator, count: int) -> npt.NDArray[np.float64]:
     """Positive numbers: 70% in (0, 3), 15% tiny (1e-4 to 1e-1), 15% larger (3 to 10)."""
+    import numpy as np
+
     scale = rng.uniform(size=count)
     moderate = rng.uniform(0.05, 3.0, size=count)
     tiny = 10.0 ** rng.uniform(-4.0, -1.0, size=count)
@@ -158,6 +163,8 @@ def _end(text: str) -> float:
     if text in ("-inf", "−∞", "-∞"):
         return -math.inf
     try:
+        from engine.expr.numeric import evaluate_constant
+
         return evaluate_constant(parse(text, ParseOptions(allow_names=False, allow_lists=False)))
     except ExpressionError as error:
         raise DomainError(f"cannot read interval end {text!r}: {error.message}") from error

@@ -450,3 +450,23 @@ def test_the_cache_folder_can_be_chosen_by_environment(
     assert default_cache_dir() == tmp_path / "decks"
     monkeypatch.delenv(catalog.CACHE_ENV_VAR)
     assert default_cache_dir().name == "decks"
+
+
+def test_the_deck_list_from_the_cache_needs_no_numpy_yaml_or_markdown(tmp_path: Path) -> None:
+    """What the home screen imports to show cached decks: numpy and the parsers are left for later."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from engine.catalog import Catalog\n"
+        "import engine.scheduling, engine.storage\n"
+        f"catalog = Catalog.load([Path({str(DECKS)!r})], cache_dir=Path({str(tmp_path)!r}))\n"
+        "assert catalog.decks\n"
+        "print(sorted(m for m in ('numpy', 'yaml', 'markdown_it', 'sympy', 'torch') if m in sys.modules))\n"
+    )
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "numpy" in first.stdout  # reading the decks for the first time does need them
+    cached = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert cached.stdout.strip() == "[]", cached.stdout

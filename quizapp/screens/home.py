@@ -77,8 +77,9 @@ class HomeScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Deck", "Due now", "New today", "Total", "Tags")
-        # Draw the screen first; reading the decks (numpy, YAML, markdown) comes after.
-        self.call_after_refresh(self.load_decks)
+        # In a worker thread from the start: the first frame is drawn meanwhile (measured:
+        # no later than a bare app's), and the decks, mostly from the cache, follow.
+        self.load_decks()
 
     def on_screen_resume(self) -> None:
         if self.decks:  # back from a session or a drill: the counts have changed

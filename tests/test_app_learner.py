@@ -381,3 +381,36 @@ async def test_the_home_counts_are_fresh_after_a_session(store: ReviewStore, dec
             if isinstance(app.screen, HomeScreen) and str(table.get_row_at(1)[2]) == "3":
                 break
         assert [str(c) for c in table.get_row_at(1)][:4] == ["Learner", "0", "3", "4"]
+
+
+async def test_a_card_that_cannot_be_drawn_is_skipped_and_nothing_recorded(
+    store: ReviewStore, deck: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.session
+
+    real = engine.session.draw_instance
+
+    def draw(card: Any, seed: int) -> Any:
+        if card.card_id == "residual":
+            raise ValueError("a given that cannot be evaluated")
+        return real(card, seed)
+
+    monkeypatch.setattr(engine.session, "draw_instance", draw)
+    app = make_app(store, deck)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await home_loaded(app, pilot)
+        await pilot.press("a")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, StudyScreen)
+        await type_keys(pilot, "3⏎20⏎8⏎")
+        await wait_for(app, pilot, lambda: screen.state == "feedback")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.state == "broken" and "a given that cannot be evaluated" in feedback_text(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert screen.state == "answering" and screen.session.current is not None
+        assert screen.session.current.card.card_id == "pick"
+        assert_running(app)
+    assert [r.card_id for r in store.reviews()] == ["learner/three"]

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from engine.cards import Card, Deck
 from engine.errors import EngineError
+from engine.loader import unexpected_error
 from engine.render import MathSpan, replace_math
 
 EXPORT_SEED: Final = 0
@@ -130,6 +131,9 @@ def export_anki(decks: Sequence[Deck], path: Path, *, timestamp: float | None = 
                 front, back = card_fields(card)
             except EngineError as error:
                 report.skipped.append((card.full_id, error.message))
+                continue
+            except Exception as error:  # the card's last-resort boundary: the other cards are exported
+                report.skipped.append((card.full_id, unexpected_error(error)))
                 continue
             tags = [tag.replace(" ", "_") for tag in (deck.id, *card.tags)]
             anki_deck.add_note(

@@ -66,12 +66,16 @@ _PARSER_PACKAGES: Final = ("yaml", "markdown_it", "mdit_py_plugins")
 
 
 def deck_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand folders into the markdown files they hold (sorted); keep files as given."""
+    """Expand folders into the markdown files they hold (sorted); keep files as given.
+
+    Whatever a folder holds under a `.md` name but a subfolder is kept: a named pipe, a
+    device or a dangling link there is reported by `load_deck`, not silently passed over.
+    """
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files.extend(
-                sorted(p for p in path.glob("*.md") if p.is_file() and p.name.lower() != "readme.md")
+                sorted(p for p in path.glob("*.md") if not p.is_dir() and p.name.lower() != "readme.md")
             )
         else:
             files.append(path)
@@ -115,17 +119,21 @@ class Catalog:
         return next((d for d in self.decks if d.id == deck_id), None)
 
     def find_card(self, reference: str) -> Card:
-        """The card a reference names; a path reference loads that file on demand."""
+        """The card a reference names; a path reference loads that file on demand.
+
+        A card left out of its deck by an error is not found; the message then lists the
+        deck's errors, since one of them is likely why.
+        """
         if "#" in reference:
             path_text, _, card_id = reference.rpartition("#")
             path = Path(path_text)
-            if not path.is_file():
+            if not path.exists():  # anything else there (a folder, a FIFO): load_deck says what
                 raise CardNotFound(f"no deck file {path_text!r}")
             result = load_deck(path)
             if result.deck is None:
                 reasons = "; ".join(str(p) for p in result.problems)
                 raise CardNotFound(f"deck {path_text!r} could not be read: {reasons}")
-            deck = result.deck
+            deck, problems = result.deck, result.problems
         else:
             deck_id, slash, card_id = reference.partition("/")
             found = self.deck(deck_id) if slash else None
@@ -134,12 +142,16 @@ class Catalog:
                 raise CardNotFound(
                     f"no deck {deck_id!r} (write deck-id/card-id or path/to/deck.md#card-id; decks: {known})"
                 )
-            deck = found
+            deck, problems = found, self.problems
         card = deck.card(card_id)
         if card is None:
             known = ", ".join(c.card_id for c in deck.cards[:12])
             more = ", ..." if len(deck.cards) > 12 else ""
-            raise CardNotFound(f"deck {deck.id!r} has no card {card_id!r} (cards: {known}{more})")
+            message = f"deck {deck.id!r} has no card {card_id!r} (cards: {known}{more})"
+            errors = [str(p) for p in problems if p.path == deck.path and p.severity == "error"]
+            if errors:  # the card may be there, and left out for one of them
+                message += "; errors leave cards out: " + "; ".join(errors[:3])
+            raise CardNotFound(message)
         return card
 
 

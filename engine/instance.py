@@ -33,11 +33,24 @@ SAMPLERS: Final = ("uniform", "loguniform", "normal", "randint", "choice")
 _SAMPLER_CALL = re.compile(r"^\s*([a-z]+)\s*\((.*)\)\s*$", re.DOTALL)
 _KEYWORD = re.compile(r"^\s*([a-z_]+)\s*=(.*)$", re.DOTALL)
 _PLACEHOLDER = re.compile(r"(?<![\\\w^_{}])\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SHAPE = re.compile(r"^\s*[\[(]?\s*(\d{1,6}(?:\s*,\s*\d{1,6})*)\s*,?\s*[\])]?\s*$")
 _MAX_ELEMENTS: Final = 10_000
 
 
+MAX_SAMPLER_MAGNITUDE: Final = 1e15
+"""The largest magnitude of a sampler's numbers: far beyond any deck's, and every integer
+up to it is exact in float64 (and in numpy's int64, for `randint`)."""
+MAX_DECIMALS: Final = 15
+"""The most decimals a drawn value is rounded to: float64 keeps about 15 significant digits."""
+_MAX_DIMENSIONS: Final = 4
+
+
 class GivenError(EngineError):
-    """A `given` entry that cannot be read or drawn."""
+    """A `given` entry that cannot be read or drawn; `line` is the given's, when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -79,7 +92,9 @@ def _round(value: Array, kind: str, decimals: int | None) -> Array:
 
 def _constant(text: str) -> float:
     value = evaluate(parse(text, ParseOptions(allow_names=False, allow_lists=False)))
-    return float(value.data)
+    if value.data.size != 1:
+        raise GivenError(f"{text.strip()[:40]!r} is not a single number")
+    return float(value.data.reshape(()))
 
 
 def _split_arguments(text: str) -> list[str]:
@@ -97,7 +112,14 @@ def _split_arguments(text: str) -> list[str]:
 
 
 def parse_sampler(text: str) -> Sampler | None:
-    """The sampler a given's text calls, None if it is not a sampler call."""
+    """The sampler a given's text calls, None if it is not a sampler call.
+
+    Raises GivenError for a call that could not be drawn from: every number must be
+    finite and within ±`MAX_SAMPLER_MAGNITUDE` (numpy fails on `randint(0, 10^100)` and
+    `uniform(0, 1/0)`), `randint`'s bounds whole, `decimals` a whole number from 0 to
+    `MAX_DECIMALS`, and `shape` at most `_MAX_ELEMENTS` elements in at most
+    `_MAX_DIMENSIONS` dimensions.
+    """
     match = _SAMPLER_CALL.match(text)
     if match is None or match.group(1) not in SAMPLERS:
         return None
@@ -109,17 +131,14 @@ def parse_sampler(text: str) -> Sampler | None:
         for argument in _split_arguments(match.group(2)):
             keyword = _KEYWORD.match(argument)
             if keyword is None:
-                positional.append(_constant(argument))
+                positional.append(_sampler_number(kind, argument))
             elif keyword.group(1) == "shape":
-                dims = re.findall(r"-?\d+", keyword.group(2))
-                shape = tuple(int(d) for d in dims)
-                if not shape or any(d < 1 for d in shape) or math.prod(shape) > _MAX_ELEMENTS:
-                    raise GivenError(f"bad shape {keyword.group(2).strip()!r}")
+                shape = _shape(keyword.group(2))
             elif keyword.group(1) == "decimals":
-                decimals = int(_constant(keyword.group(2)))
+                decimals = _decimals(kind, keyword.group(2))
             else:
                 raise GivenError(f"{kind}() takes shape= and decimals=, not {keyword.group(1)}=")
-    except ExpressionError as error:
+    except (ExpressionError, EvaluationError) as error:
         raise GivenError(f"in {kind}(): {error.message}") from error
     expected = {"uniform": 2, "loguniform": 2, "normal": 2, "randint": 2}.get(kind)
     if expected is not None and len(positional) != expected:
@@ -134,7 +153,40 @@ def parse_sampler(text: str) -> Sampler | None:
         raise GivenError("loguniform() needs positive bounds")
     if kind == "normal" and positional[1] <= 0:
         raise GivenError("normal() needs a positive standard deviation")
+    if kind == "randint" and not all(bound == int(bound) for bound in positional):
+        raise GivenError(f"randint({positional[0]:g}, {positional[1]:g}) needs whole-number bounds")
     return Sampler(kind, tuple(positional), shape, decimals)
+
+
+def _sampler_number(kind: str, text: str) -> float:
+    value = _constant(text)
+    if not abs(value) <= MAX_SAMPLER_MAGNITUDE:  # also NaN
+        raise GivenError(
+            f"{kind}() takes finite numbers within ±{format_number(MAX_SAMPLER_MAGNITUDE)},"
+            f" got {format_number(value)}"
+        )
+    return value
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    """`[2, 3]` (or `(2, 3)`, or `3`): positive whole numbers, `_MAX_ELEMENTS` elements at most."""
+    match = _SHAPE.match(text)
+    shape = tuple(int(d) for d in re.findall(r"\d+", match.group(1))) if match else ()
+    if not shape or len(shape) > _MAX_DIMENSIONS or min(shape) < 1 or math.prod(shape) > _MAX_ELEMENTS:
+        raise GivenError(
+            f"bad shape {text.strip()[:40]!r}: at most {_MAX_DIMENSIONS} positive sizes,"
+            f" {_MAX_ELEMENTS:,} elements in all"
+        )
+    return shape
+
+
+def _decimals(kind: str, text: str) -> int:
+    value = _constant(text)
+    if not (0 <= value <= MAX_DECIMALS and value == int(value)):  # also NaN
+        raise GivenError(
+            f"{kind}() decimals= must be a whole number from 0 to {MAX_DECIMALS}, got {format_number(value)}"
+        )
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -155,7 +207,7 @@ def plan_givens(givens: Sequence[Given]) -> list[GivenPlan]:
         try:
             plans.append(_plan(given, known))
         except (GivenError, ExpressionError) as error:
-            raise GivenError(f"given {given.name!r}: {error.message}") from error
+            raise GivenError(f"given {given.name!r}: {error.message}", given.line) from error
         known.add(given.name)
     return plans
 
@@ -163,7 +215,13 @@ def plan_givens(givens: Sequence[Given]) -> list[GivenPlan]:
 def _plan(given: Given, known: set[str]) -> GivenPlan:
     spec = given.spec
     if isinstance(spec, int | float):
-        spec = repr(float(spec))
+        try:
+            number = float(spec)
+        except OverflowError:  # an int beyond float64
+            number = math.inf
+        if not math.isfinite(number):
+            raise GivenError("a fixed value must be a finite number")
+        spec = repr(number)
     elif isinstance(spec, list):
         spec = _list_text(spec)
     text = str(spec)
@@ -195,7 +253,7 @@ def draw_values(plans: Sequence[GivenPlan], rng: np.random.Generator) -> dict[st
             try:
                 values[plan.name] = evaluate(plan.formula, values).data.astype(np.float64)
             except EvaluationError as error:
-                raise GivenError(f"given {plan.name!r}: {error.message}") from error
+                raise GivenError(f"given {plan.name!r}: {error.message}", plan.line) from error
     return values
 
 

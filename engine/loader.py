@@ -12,13 +12,23 @@ again each time it is shown, so results are kept in memory keyed by the file's p
 a hash of its bytes: an unchanged deck is read once per process. A `DeckStore` (see
 `engine.catalog.DiskCache`) can keep them between processes too; for that, PyYAML and
 markdown-it are imported only when a deck is actually parsed.
+
+A deck is untrusted input, and one bad deck must never hide the others: only regular
+files are read, at most `MAX_DECK_BYTES` of them (a FIFO would block forever, `/dev/zero`
+never ends), the YAML subset decks use has no anchors or aliases (a few lines of them
+expand into gigabytes) and bounded nesting and scalar sizes, and anything unexpected while
+reading a card or a deck becomes a `file:line` problem of that card or deck. A result
+that came from such a crash is never cached: it may say more about this process (its
+memory, a bug) than about the file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import hashlib
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -39,8 +49,8 @@ from engine.cards import (
     Step,
     Tolerance,
 )
-from engine.domains import Domain, DomainError, parse_domain
-from engine.errors import ExpressionError
+from engine.domains import Domain, parse_domain
+from engine.errors import EngineError, ExpressionError
 from engine.expr.tokenizer import tokenize
 from engine.problems import Problem, Severity
 
@@ -49,9 +59,16 @@ if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
 MAX_DECK_BYTES: Final = 2_000_000
+# Bounds of the YAML in a deck (docs/deck-format.md, "Limits"). Decks nest five levels
+# deep and their longest value is a few hundred characters; numbers are bounded well
+# below Python's 4,300-digit limit on converting integers from text.
+MAX_YAML_DEPTH: Final = 20
+MAX_YAML_SCALAR_CHARS: Final = 10_000
+MAX_YAML_NUMBER_CHARS: Final = 100
+MAX_YAML_NODES: Final = 10_000  # values in one block; a card has a few dozen
 # Part of the key of decks kept between processes: bump it whenever a change to this
 # module (or to the records in engine.cards) changes what the same file reads into.
-LOADER_VERSION: Final = "2"
+LOADER_VERSION: Final = "3"
 _CACHE_SIZE: Final = 256  # decks kept in memory; far more than anyone studies at once
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _HEADING_ID = re.compile(r"\s*\{#([^}\s]*)\}\s*$")
@@ -70,6 +87,80 @@ _STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance
 _REFERENCE_KEYS: Final = frozenset({"name", "output", "inputs", "function", "variables"})
 _PLOT_KEYS: Final = frozenset({"function", "variable", "range", "derivative", "mark", "label"})
 _FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description"})
+_MAX_CRASH_TEXT: Final = 200  # characters of an unexpected error's message kept in a problem
+_MAX_RTOL: Final = 1.0
+_VARIABLES_SHAPE: Final = "variables must be a list of names or a mapping of name: domain"
+
+
+class DeckFileError(EngineError):
+    """A deck file that cannot be read as text: missing, not a regular file, too large, not UTF-8."""
+
+
+def read_deck_bytes(path: Path) -> bytes:
+    """The bytes of the deck file at `path`; raises DeckFileError.
+
+    Only a regular file is read (a FIFO would block until someone writes to it, a device
+    such as `/dev/zero` never ends), and at most `MAX_DECK_BYTES` + 1 bytes of it: the size
+    the file system reports is not trusted (it is 0 for a device, and a file may grow).
+    The file is opened without blocking and checked through the open descriptor, so a
+    FIFO swapped in after a check is refused too.
+    """
+    import os
+    import stat
+
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as error:
+        raise DeckFileError(f"cannot read: {error.strerror or error}") from error
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISREG(mode):
+            with os.fdopen(descriptor, "rb", closefd=False) as file:
+                data = file.read(MAX_DECK_BYTES + 1)
+    except OSError as error:
+        raise DeckFileError(f"cannot read: {error.strerror or error}") from error
+    finally:
+        os.close(descriptor)
+    if not stat.S_ISREG(mode):
+        raise DeckFileError(f"cannot read: {_file_kind(mode)}, not a regular file")
+    if len(data) > MAX_DECK_BYTES:
+        raise DeckFileError(f"file is too large to be a deck (over {MAX_DECK_BYTES:,} bytes)")
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    import stat
+
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def decode_deck(data: bytes) -> str:
+    """A deck's bytes as text; raises DeckFileError when they are not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DeckFileError(f"not UTF-8 text: {error.reason} at byte {error.start}") from error
+
+
+def unexpected_error(error: BaseException) -> str:
+    """An exception nobody expected, as a line of a problem: its type and the start of its message.
+
+    The last-resort boundaries (a card, a deck, a validated card) name the error instead of
+    printing a traceback; the message is cut short, since an error about a huge value may
+    carry all of it.
+    """
+    text = " ".join(str(error).split())
+    if len(text) > _MAX_CRASH_TEXT:
+        text = text[: _MAX_CRASH_TEXT - 1] + "…"
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 @dataclass
@@ -78,6 +169,7 @@ class LoadResult:
 
     deck: Deck | None
     problems: list[Problem] = field(default_factory=list)
+    crashed: bool = False  # something unexpected broke while reading: do not cache this
 
 
 def slugify(title: str) -> str:
@@ -118,14 +210,13 @@ def load_deck(path: Path, store: DeckStore | None = None) -> LoadResult:
     its bytes, so those are the cache key (a `store`, shared between processes, adds
     the loader's version). A deck this process has read is also written to `store` if
     that does not hold it yet. The records are immutable; each caller gets its own
-    list of problems.
+    list of problems. Never raises: a file that cannot be read, or a crash while reading
+    it, is a problem of this deck only (and a crash is not cached).
     """
     try:
-        if path.stat().st_size > MAX_DECK_BYTES:
-            return LoadResult(None, [Problem(path, 1, "error", "file is too large to be a deck")])
-        data = path.read_bytes()
-    except OSError as error:
-        return LoadResult(None, [Problem(path, 1, "error", f"cannot read: {error.strerror or error}")])
+        data = read_deck_bytes(path)
+    except DeckFileError as error:
+        return LoadResult(None, [Problem(path, 1, "error", error.message)])
     digest = hashlib.sha256(data).hexdigest()
     key = (str(path), digest)
     with _cache_lock:
@@ -134,7 +225,13 @@ def load_deck(path: Path, store: DeckStore | None = None) -> LoadResult:
             _cache.move_to_end(key)
     if entry is None:
         stored = store.get(path, digest) if store is not None else None
-        entry = _Entry(stored) if stored is not None else _Entry(_read(path, data))
+        if stored is not None:
+            entry = _Entry(stored)
+        else:
+            result = _read_guarded(path, data)
+            if result.crashed:
+                return result
+            entry = _Entry(result)
         if stored is not None and store is not None:
             entry.stores.add(store)
         with _cache_lock:
@@ -158,11 +255,25 @@ _cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
 _cache_lock = threading.Lock()  # the app reads decks in a worker thread
 
 
+def _read_guarded(path: Path, data: bytes) -> LoadResult:
+    """`_read` behind the deck's last-resort boundary.
+
+    An exception from reading the deck as a whole becomes its only problem, and one from
+    a card (caught in `_DeckReader.read`) leaves that card out; either way the other
+    decks load, and the result is marked `crashed` so that it is not cached.
+    """
+    try:
+        return _read(path, data)
+    except Exception as error:
+        problem = Problem(path, 1, "error", f"deck could not be read: {unexpected_error(error)}")
+        return LoadResult(None, [problem], crashed=True)
+
+
 def _read(path: Path, data: bytes) -> LoadResult:
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return LoadResult(None, [Problem(path, 1, "error", f"not UTF-8 text: {error.reason}")])
+        text = decode_deck(data)
+    except DeckFileError as error:
+        return LoadResult(None, [Problem(path, 1, "error", error.message)])
     # Universal newlines, as reading the file in text mode gives.
     source = text.replace("\r\n", "\n").replace("\r", "\n")
     return _DeckReader(path, source).read()
@@ -171,10 +282,11 @@ def _read(path: Path, data: bytes) -> LoadResult:
 def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """Parse YAML once: its node tree (for lines; None when empty) and its data.
 
-    The data is what `yaml.safe_load` gives. On an error the text is parsed again with
-    the pure-Python parser and its error raised, so that messages and lines are the same
-    with or without libyaml (errors are rare; their cost does not matter). Nesting too
-    deep for either parser is a `yaml.YAMLError` too, never a crash of the loader.
+    The data is what `yaml.safe_load` gives, within the bounds of a deck (see
+    `_deck_loaders`): anchors, aliases, nesting too deep and values too long are a
+    `yaml.YAMLError` with the line they are on. On an error the text is parsed again
+    with the pure-Python parser and its error raised, so that messages and lines are
+    the same with or without libyaml (errors are rare; their cost does not matter).
     """
     import yaml
 
@@ -191,10 +303,7 @@ def parse_yaml_pure(text: str) -> tuple[yaml.Node | None, Any]:
     """`parse_yaml` with PyYAML's pure-Python parser (for error messages, and for comparing)."""
     import yaml
 
-    try:
-        return _parse_with(yaml.SafeLoader, text)
-    except RecursionError:
-        raise yaml.YAMLError("nested too deeply") from None
+    return _parse_with(yaml.SafeLoader, text)
 
 
 @functools.cache
@@ -211,12 +320,77 @@ def _fast_yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
 def _parse_with(
     loader_class: type[yaml.SafeLoader] | type[yaml.CSafeLoader], text: str
 ) -> tuple[yaml.Node | None, Any]:
-    loader = loader_class(text)
+    loader = _deck_loaders()[loader_class](text)
     try:
         node = loader.get_single_node()
         return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()
+
+
+@functools.cache
+def _deck_loaders() -> dict[type[Any], type[yaml.SafeLoader]]:
+    """PyYAML's safe loaders (libyaml's too, when present), each with the bounds of a deck's YAML.
+
+    Nodes are composed by PyYAML's Python composer, from either parser's events, so
+    that every bound is checked before the data is built, with the same message and
+    line whichever parser runs:
+
+    - no anchors or aliases: decks do not need them, and a few lines of aliases to
+      aliases (a "billion laughs") expand into gigabytes once anything walks the data;
+    - at most `MAX_YAML_DEPTH` levels of nesting, counted as the events arrive, so a
+      document nested 20,000 deep is refused at level 21 without recursing further;
+    - at most `MAX_YAML_NODES` values (keys, items, collections) in a block, so that a
+      2 MB list is refused after a moment, not composed for seconds;
+    - values of at most `MAX_YAML_SCALAR_CHARS` characters, numbers of at most
+      `MAX_YAML_NUMBER_CHARS` (a 5,000-digit integer would otherwise reach `int()`, which
+      refuses more than 4,300 digits, and a 400-digit float would silently be infinite).
+    """
+    import yaml
+    from yaml.composer import Composer, ComposerError
+
+    numbers = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
+
+    class DeckComposer(Composer):
+        depth = 0
+        nodes = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            event = self.peek_event()  # type: ignore[attr-defined]
+            if isinstance(event, yaml.AliasEvent) or event.anchor is not None:
+                raise ComposerError(None, None, "YAML anchors and aliases are not allowed", event.start_mark)
+            if self.depth >= MAX_YAML_DEPTH:
+                raise ComposerError(
+                    None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", event.start_mark
+                )
+            if self.nodes >= MAX_YAML_NODES:
+                raise ComposerError(None, None, f"more than {MAX_YAML_NODES:,} values", event.start_mark)
+            self.nodes += 1
+            self.depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def compose_scalar_node(self, anchor: Any) -> yaml.ScalarNode:
+            node = super().compose_scalar_node(anchor)
+            if len(node.value) > MAX_YAML_SCALAR_CHARS:
+                raise ComposerError(
+                    None, None, f"a value longer than {MAX_YAML_SCALAR_CHARS:,} characters", node.start_mark
+                )
+            if node.tag in numbers and len(node.value) > MAX_YAML_NUMBER_CHARS:
+                raise ComposerError(
+                    None, None, f"a number longer than {MAX_YAML_NUMBER_CHARS} characters", node.start_mark
+                )
+            return node
+
+    # The composer comes first, so its methods (not libyaml's own composer) compose; the
+    # loader's own __init__ sets up its parser, constructor and resolver.
+    bases = [yaml.SafeLoader, *([yaml.CSafeLoader] if hasattr(yaml, "CSafeLoader") else [])]
+    return {
+        base: type(f"Deck{base.__name__}", (DeckComposer, base), {"__init__": base.__init__})
+        for base in bases
+    }
 
 
 def _markdown() -> MarkdownIt:
@@ -271,6 +445,7 @@ class _DeckReader:
         self.lines = source.splitlines()
         self.source = source
         self.problems: list[Problem] = []
+        self.crashed = False  # a card was left out by an unexpected error (see `read`)
 
     def problem(self, line: int, message: str, severity: Severity = "error") -> None:
         self.problems.append(Problem(self.path, line, severity, message))
@@ -287,7 +462,12 @@ class _DeckReader:
         cards: list[Card] = []
         seen_ids: dict[str, int] = {}
         for section in sections:
-            card = self.card(deck_id, section, deck_tags)
+            try:
+                card = self.card(deck_id, section, deck_tags)
+            except Exception as error:  # the card's last-resort boundary: the other cards still load
+                self.problem(section.line, f"card could not be read: {unexpected_error(error)}")
+                self.crashed = True
+                continue
             if card is None:
                 continue
             if card.card_id in seen_ids:
@@ -302,7 +482,7 @@ class _DeckReader:
             self.problem(1, "no cards: a card starts with a '## ' heading", "warning")
         title = str(meta.get("title") or deck_id)
         deck = Deck(deck_id, title, self.path, deck_tags, tuple(cards))
-        return LoadResult(deck, self.problems)
+        return LoadResult(deck, self.problems, crashed=self.crashed)
 
     # -- structure -------------------------------------------------------------------------
 
@@ -314,7 +494,7 @@ class _DeckReader:
         try:
             _, meta = parse_yaml(tokens[0].content)
         except yaml.YAMLError as error:
-            self.problem(self.yaml_line(error, 1), f"front matter is not valid YAML: {_yaml_reason(error)}")
+            self.problem(self.yaml_line(error, 2), f"front matter is not valid YAML: {_yaml_reason(error)}")
             return {}
         if meta is None:
             return {}
@@ -566,16 +746,19 @@ class _QuizReader:
     def variables(self, raw: object) -> dict[str, Domain]:
         line = self.line_of("variables")
         if isinstance(raw, list):
+            for index, item in enumerate(raw):  # [[x, y]]: a list is no name (nor a dict key)
+                if isinstance(item, list | dict):
+                    raise self.fail(self.item_line("variables", index), _VARIABLES_SHAPE)
             raw = dict.fromkeys(raw)
         if not isinstance(raw, dict):
-            raise self.fail(line, "variables must be a list of names or a mapping of name: domain")
+            raise self.fail(line, _VARIABLES_SHAPE)
         lines = self.item_key_lines.get("variables", {})
         domains: dict[str, Domain] = {}
         for index, (name, spec) in enumerate(raw.items()):
             item_line = lines.get(str(name), self.item_line("variables", index))
             try:
                 domains[self.name(name, item_line)] = parse_domain(spec)
-            except DomainError as error:
+            except EngineError as error:  # DomainError, or an end that cannot be evaluated
                 raise self.fail(item_line, f"variable {name!r}: {error.message}") from error
         return domains
 
@@ -592,12 +775,27 @@ class _QuizReader:
                     f"given {name!r} is not a name: YAML splits {{x: uniform(1, 2)}} at the comma;"
                     " write one given per line (x: uniform(1, 2)) or quote the value",
                 )
-            if spec is None or isinstance(spec, bool | dict):
+            if spec is None or isinstance(spec, bool) or not isinstance(spec, int | float | str | list):
                 raise self.fail(
                     line, f"given {name!r} needs a value, a sampler such as uniform(-3, 3), or a formula"
                 )
             givens.append(Given(self.name(name, line), spec, line))
+        self.plannable(givens)
         return tuple(givens)
+
+    def plannable(self, givens: list[Given]) -> None:
+        """Every given must be readable now, with its sampler's arguments in range.
+
+        A given that cannot be read can never be drawn, so the card could only fail in
+        front of a learner (and a bad range, such as `randint(0, 10^100)`, used to fail
+        deep in numpy): it is a problem at the given's line, and the card is left out.
+        """
+        from engine.instance import GivenError, plan_givens  # numpy: only when a deck is parsed
+
+        try:
+            plan_givens(givens)
+        except GivenError as error:
+            raise self.fail(error.line or self.line_of("given"), error.message) from error
 
     def options(self, raw: object, line: int) -> tuple[str, ...]:
         if not isinstance(raw, list) or len(raw) < 2 or any(isinstance(o, dict | list) for o in raw):
@@ -619,8 +817,13 @@ class _QuizReader:
                     value = float(value)  # YAML reads 1e-3 (no dot) as a string
                 except ValueError:
                     value = None
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise self.fail(line, f"tolerance {key} must be a number ≥ 0")
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value < math.inf:
+                raise self.fail(line, f"tolerance {key} must be a finite number ≥ 0")
+            if key == "rtol" and value >= _MAX_RTOL:
+                raise self.fail(
+                    line,
+                    f"tolerance rtol must be less than {_MAX_RTOL:g}: {value:g} accepts 0 for every answer",
+                )
             values[key] = float(value)
         return Tolerance(**values)
 
@@ -751,9 +954,11 @@ def add_missing_ids(path: Path) -> list[tuple[int, str]]:
     """Write a slug id into every card heading of `path` that lacks one.
 
     Only those heading lines change (the rest of the file is kept byte for byte); the
-    ids are unique within the deck. Returns (line, id) for each id written.
+    ids are unique within the deck. Returns (line, id) for each id written. Raises
+    DeckFileError for a file `load_deck` would not read either (not a regular file,
+    too large, not UTF-8), leaving it untouched.
     """
-    source = path.read_bytes().decode("utf-8")  # bytes: keep the file's own line endings
+    source = decode_deck(read_deck_bytes(path))  # bytes: keep the file's own line endings
     lines = source.splitlines(keepends=True)
     sections = _DeckReader(path, source).sections(_markdown().parse(source))
     taken = {s.card_id for s in sections if s.card_id}
@@ -773,6 +978,11 @@ def add_missing_ids(path: Path) -> list[tuple[int, str]]:
         added.append((section.line, card_id))
     if added:
         temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes("".join(lines).encode("utf-8"))
-        temporary.replace(path)
+        try:
+            temporary.write_bytes("".join(lines).encode("utf-8"))
+            temporary.replace(path)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise DeckFileError(f"cannot write: {error.strerror or error}") from error
     return added

@@ -75,6 +75,8 @@ def plot_data(spec: PlotSpec, values: Mapping[str, npt.ArrayLike], points: int =
     high = _bound(_parse(spec.high, names, "plot range"), givens)
     if not low < high:
         raise PlotError(f"plot range [{low:g}, {high:g}] is empty")
+    if not math.isfinite(high - low):
+        raise PlotError(f"plot range [{low:g}, {high:g}] is too wide to draw")
     function = _parse(spec.function, names | {variable}, "plot function")
     xs = np.linspace(low, high, points)
     ys = _curve(function, variable, xs, givens)
@@ -98,7 +100,10 @@ def plot_data(spec: PlotSpec, values: Mapping[str, npt.ArrayLike], points: int =
 
 
 def _bound(node: Node, givens: Mapping[str, float]) -> float:
-    value = evaluate(node, givens).data
+    try:
+        value = evaluate(node, givens).data
+    except EngineError as error:  # `sum(1)`: a bound that cannot be evaluated is the plot's problem
+        raise PlotError(f"plot range cannot be evaluated: {error.message}") from error
     if np.ndim(value) != 0 or not math.isfinite(float(value)):
         raise PlotError("plot range bounds must be finite numbers")
     return float(value)

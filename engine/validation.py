@@ -36,11 +36,15 @@ from engine.instance import (
     placeholders,
     plan_givens,
 )
+from engine.loader import unexpected_error
 from engine.problems import Problem, Severity
 from engine.solution import FormulaError, Target, card_output, evaluate_formula, run_card_reference, solve
 
 Array = npt.NDArray[np.float64]
 DEFAULT_SAMPLES = 200
+MAX_SAMPLES = 100_000
+"""The most instances per card `validate` draws: each is held in memory at once (one batch),
+and far beyond this the check finds nothing new, only runs on."""
 STRICT_RTOL = 1e-7  # formula against torch: far stricter than a learner's tolerance
 STRICT_ATOL = 1e-12
 
@@ -63,7 +67,13 @@ class ValidationReport:
 def validate(
     paths: Iterable[Path], *, samples: int = DEFAULT_SAMPLES, seed: int = 0, device: str = "auto"
 ) -> ValidationReport:
-    """Load the decks at `paths` and check every card."""
+    """Load the decks at `paths` and check every card.
+
+    Never raises for anything in a deck: what cannot be loaded, drawn, evaluated or
+    plotted is a problem at its line, and the other cards and decks are still checked.
+    """
+    if not 1 <= samples <= MAX_SAMPLES:
+        raise ValueError(f"samples must be from 1 to {MAX_SAMPLES:,}, got {samples}")
     catalog = Catalog.load(paths)
     problems = list(catalog.problems)
     cards = 0
@@ -90,6 +100,19 @@ class CardValidator:
         self.problems.append(Problem(self.card.path, line, severity, message))
 
     def run(self) -> list[Problem]:
+        """Every problem of the card; an unexpected exception is one more, never a traceback.
+
+        That last-resort boundary keeps one card's failure (a bug, or an input nobody
+        foresaw) from losing the report on every other card.
+        """
+        card = self.card
+        try:
+            self.checks()
+        except Exception as error:
+            self.report(card.line, f"card {card.full_id!r} could not be checked: {unexpected_error(error)}")
+        return self.problems
+
+    def checks(self) -> None:
         card = self.card
         try:
             if card.kind == "symbolic":
@@ -103,7 +126,6 @@ class CardValidator:
             pass
         if card.plot is not None:
             self.plot()
-        return self.problems
 
     def plot(self) -> None:
         """The plot must evaluate over its range, for every sampled instance (up to `PLOT_SAMPLES`)."""
@@ -120,7 +142,7 @@ class CardValidator:
             try:
                 data = plot_data(card.plot, draw_values(plans, instance_rng(card.full_id, seed)))
             except GivenError:
-                return
+                return  # reported with the givens
             except PlotError as error:
                 self.report(card.plot.line, error.message)
                 return
@@ -251,15 +273,14 @@ class CardValidator:
         try:
             plans = plan_givens(card.given)
         except GivenError as error:
-            line = next((g.line for g in card.given if f"given {g.name!r}" in error.message), card.line)
-            self.report(line, error.message)
+            self.report(error.line or card.line, error.message)
             raise _Stop from error
         instances: list[dict[str, Array]] = []
         for index in range(self.samples):
             try:
                 instances.append(draw_values(plans, instance_rng(card.full_id, self.seed + index)))
             except GivenError as error:
-                self.report(card.line, f"{error.message} (seed {self.seed + index})")
+                self.report(error.line or card.line, f"{error.message} (seed {self.seed + index})")
                 raise _Stop from error
         batch = (
             {name: np.stack([values[name] for values in instances]) for name in instances[0]}

@@ -14,7 +14,8 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -29,11 +30,13 @@ if TYPE_CHECKING:  # the commands import what they use, so `quizapp` starts fast
     from quizapp.app import QuizApp
 
 DEFAULT_SAMPLES = 200  # engine.validation.DEFAULT_SAMPLES, without importing it at start-up
+MAX_SAMPLES = 100_000  # engine.validation.MAX_SAMPLES, likewise
 DEFAULT_NEW_LIMIT = 20
 ANSWER_OPTION = "--answer"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
-"""3: the app stopped on an error it did not expect (a bug): Textual printed its traceback."""
+"""3: an error nobody expected (a bug): a command prints it in one line; the app, whose
+traceback Textual printed, stopped on it."""
 
 
 class UsageError(Exception):
@@ -68,21 +71,24 @@ def attach_answer_values(argv: Sequence[str]) -> list[str]:
     return attached
 
 
-def _whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`.
+def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum` (and at most `maximum`).
 
     Checked while parsing, so that a value the commands cannot use (`--samples 0`, a
-    negative `validate --seed`, which numpy refuses) is a usage error with argparse's
-    message and exit status 2, never a traceback from deep inside a command.
+    negative `validate --seed`, which numpy refuses, `--samples 10000000`, which would
+    run for hours) is a usage error with argparse's message and exit status 2, never a
+    traceback from deep inside a command.
     """
 
     def convert(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum:,}, got {value:,}")
         return value
 
     return convert
@@ -166,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     check_decks.add_argument("--json", action="store_true", help="print the problems as JSON")
     check_decks.add_argument(
         "--samples",
-        type=_whole_number(1),
+        type=_whole_number(1, MAX_SAMPLES),
         default=DEFAULT_SAMPLES,
-        help=f"instances per card (default {DEFAULT_SAMPLES})",
+        help=f"instances per card (default {DEFAULT_SAMPLES}, at most {MAX_SAMPLES:,})",
     )
     check_decks.add_argument(
         "--seed", type=_whole_number(0), default=0, help="first seed of the sampled instances"
@@ -237,6 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `quizapp list | head`
         sys.stderr.close()
         return EXIT_OK
+    except Exception as error:  # a bug, or an input nobody foresaw: one line, not a traceback
+        from engine.loader import unexpected_error
+
+        print(f"quizapp: internal error: {unexpected_error(error)}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -439,12 +450,28 @@ def _card(card_ref: str) -> Card:
         raise UsageError(error.message) from error
 
 
+@contextmanager
+def _located(card: Card) -> Iterator[None]:
+    """An error in the card's own content (a given, a formula) names its file and line.
+
+    Such errors are the author's, not the learner's: pointing at the line, as `validate`
+    does, says where to look.
+    """
+    try:
+        yield
+    except EngineError as error:
+        line = getattr(error, "line", None) or card.line
+        raise EngineError(f"{card.path}:{line}: error: {error.message}") from error
+
+
 def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
     from engine.checking import expected_answer_text
     from engine.instance import draw_instance
 
     card = _card(card_ref)
-    instance = draw_instance(card, seed)
+    with _located(card):
+        instance = draw_instance(card, seed)
+        expected = expected_answer_text(instance) if reveal and card.kind != "flash" else ""
     print(f"{card.full_id}  ({card.kind}, seed {seed})", file=out)
     print(f"## {card.title}\n", file=out)
     print(instance.prompt, file=out)
@@ -457,7 +484,7 @@ def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
             print(f"  {step.name}: {step.prompt}", file=out)
     if reveal:
         if card.kind != "flash":
-            print(f"\nExpected: {expected_answer_text(instance)}", file=out)
+            print(f"\nExpected: {expected}", file=out)
         if instance.explanation:
             print(f"\n{instance.explanation}", file=out)
     elif card.kind != "flash":
@@ -470,11 +497,12 @@ def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO)
     from engine.instance import draw_instance
 
     card = _card(card_ref)
-    instance = draw_instance(card, seed)
-    try:
-        verdict = check_answer(instance, answer)
-    except CardUsageError as error:
-        raise UsageError(error.message) from error
+    with _located(card):
+        instance = draw_instance(card, seed)
+        try:
+            verdict = check_answer(instance, answer)
+        except CardUsageError as error:
+            raise UsageError(error.message) from error
     if as_json:
         print(json.dumps(verdict.to_json(), ensure_ascii=False), file=out)
     else:
@@ -515,13 +543,18 @@ def cmd_validate(
     paths: Sequence[Path], samples: int, seed: int, as_json: bool, fix_ids: bool, device: str = "auto"
 ) -> int:
     from engine.catalog import deck_files
-    from engine.loader import add_missing_ids
+    from engine.loader import DeckFileError, add_missing_ids
     from engine.validation import validate
 
     _require_paths(paths)
     if fix_ids:
         for path in deck_files(paths):
-            for line, card_id in add_missing_ids(path):
+            try:
+                added = add_missing_ids(path)
+            except DeckFileError as error:  # the report below has it as an error too, if reading failed
+                print(f"{path}:1: warning: ids not added: {error.message}", file=sys.stderr)
+                continue
+            for line, card_id in added:
                 print(f"{path}:{line}: added id {{#{card_id}}}", file=sys.stderr)
     if device == "cuda":
         from engine.references import ReferenceInputError, resolve_device

@@ -56,11 +56,26 @@ def test_fixed_drawn_and_derived_givens() -> None:
         ("loguniform(0, 1)", "positive bounds"),
         ("x + 1", "unknown name 'x'"),
         ("__import__('os')", "unexpected character"),
+        # Numbers a draw could not use: numpy failed on them deep inside, with a traceback.
+        ("randint(0, 10^100)", r"randint\(\) takes finite numbers within ±1e15, got 1e100"),
+        ("uniform(0, 1/0)", "got ∞"),
+        ("normal(0, 0/0)", "got NaN"),
+        ("randint(0.5, 3)", "whole-number bounds"),
+        ("uniform(0, 1, decimals=0/0)", "decimals= must be a whole number from 0 to 15, got NaN"),
+        ("uniform(0, 1, decimals=-1)", "from 0 to 15"),
+        ("uniform(0, 1, decimals=2.5)", "from 0 to 15"),
+        ("uniform(0, 1, shape=[2.5])", "bad shape"),
+        ("uniform(0, 1, shape=[1, 1, 1, 1, 1])", "at most 4 positive sizes"),
+        (f"uniform(0, 1, shape=[{'9' * 5000}])", "bad shape"),
+        ("uniform(0, sum(1))", r"in uniform\(\): "),
+        (1e400, "a fixed value must be a finite number"),
+        (10**400, "a fixed value must be a finite number"),
     ],
 )
-def test_bad_givens_are_explained(spec: str, message: str) -> None:
-    with pytest.raises(GivenError, match=message):
+def test_bad_givens_are_explained(spec: object, message: str) -> None:
+    with pytest.raises(GivenError, match=message) as raised:
         plan_givens([Given("v", spec, 3)])
+    assert raised.value.line == 3
 
 
 def test_sampler_calls_are_recognised_only_for_samplers() -> None:

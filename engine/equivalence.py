@@ -9,10 +9,15 @@ WeBWorK and Numbas compare at random points instead. We combine the two:
    defined and resampling when too few are; the tolerance is tight (1e-9 relative, plus
    1e-12 of the function's typical size), so near misses such as the tanh-approximate
    GELU (1e-4 apart) are told apart;
-3. points that fail only narrowly are re-evaluated at 40 significant digits before they
-   count, so catastrophic cancellation in float64 does not reject a right answer;
-4. a bounded symbolic pass (`simplify`, under a deadline) only when the numeric pass has
-   too few points to decide.
+3. points that fail only narrowly are re-evaluated at high precision (mpmath, at a fixed
+   precision and within float64's range) before they count, so catastrophic cancellation
+   in float64 does not reject a right answer;
+4. a bounded symbolic pass (`simplify`) only when the numeric pass has too few points to
+   decide.
+
+Every sympy call (passes 1 and 4) runs in a worker process with a deadline
+(`engine.timeouts`), on a tree `to_sympy` has bounded, so no answer can hold this process:
+a pass that runs late is stopped and counts as undecided.
 """
 
 from __future__ import annotations
@@ -20,17 +25,18 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
+import mpmath
 import numpy as np
 import numpy.typing as npt
 
 from engine.domains import REAL, Domain
-from engine.errors import CheckTimeout, EngineError
+from engine.errors import EngineError
 from engine.expr.ast import BinOp, Node, Number, free_names, walk
 from engine.expr.numeric import evaluate
-from engine.expr.symbolic import to_sympy
-from engine.timeouts import run_with_timeout
+from engine.expr.precise import evaluate_precisely
+from engine.timeouts import Worker
 
 POINTS: Final = 64
 MIN_VALID_POINTS: Final = 16
@@ -38,8 +44,14 @@ RESAMPLE_ROUNDS: Final = 3
 RELATIVE_TOLERANCE: Final = 1e-9
 ABSOLUTE_FLOOR: Final = 1e-12
 MARGINAL_GAP: Final = 1e-5
-PRECISE_DIGITS: Final = 40
+PRECISE_DIGITS: Final = 60  # agreement is asked to 25 digits, so 35 may cancel
+PRECISE_AGREEMENT: Final = 1e-25
 MAX_PRECISE_POINTS: Final = 6
+EXACT_DEADLINE_S: Final = 0.25
+MIN_DEADLINE_S: Final = 0.1  # a sympy pass cut shorter than this would be stopped on a busy machine
+
+# sympy runs here, never in the checking process (see the module's docstring).
+SYMPY: Final = Worker(preload=("engine.expr.symbolic",), prime="engine.expr.symbolic:prime")
 
 
 @dataclass(frozen=True)
@@ -67,19 +79,20 @@ def equivalent(
     for name in names:
         domains.setdefault(name, REAL)
     started = time.perf_counter()
-    if _exactly_equal(answer, expected, domains, budget=min(0.25, time_budget / 4)):
+    facts = _assumptions(domains)
+    exact_deadline = max(MIN_DEADLINE_S, min(EXACT_DEADLINE_S, time_budget / 4))
+    if _in_sympy("same_canonical_form", (answer, expected, facts), exact_deadline, "the exact comparison"):
         return Equivalence(True, "identical after normalisation")
     outcome = _numeric_comparison(answer, expected, domains, names, seed, started + time_budget)
     if outcome is not None:
         return outcome
-    remaining = max(0.05, time_budget - (time.perf_counter() - started))
-    if not _small_enough_to_simplify(answer) or not _small_enough_to_simplify(expected):
-        return Equivalence(False, "not comparable: the expressions are undefined at almost every point tried")
-    try:
-        if run_with_timeout(lambda: _simplifies_to_zero(answer, expected, domains), remaining, "simplify"):
-            return Equivalence(True, "equal by symbolic simplification")
-    except (CheckTimeout, EngineError):
-        pass
+    remaining = max(MIN_DEADLINE_S, time_budget - (time.perf_counter() - started))
+    if (
+        _small_enough_to_simplify(answer)
+        and _small_enough_to_simplify(expected)
+        and _in_sympy("simplifies_to_zero", (answer, expected, facts), remaining, "simplify")
+    ):
+        return Equivalence(True, "equal by symbolic simplification")
     return Equivalence(False, "not comparable: the expressions are undefined at almost every point tried")
 
 
@@ -88,8 +101,9 @@ SIMPLIFY_MAX_POWER: Final = 12
 
 
 def _small_enough_to_simplify(node: Node) -> bool:
-    """Whether sympy's simplify may be tried: a timed-out simplify keeps its thread busy,
-    so expressions that could keep it busy for long (big trees, high powers) skip it."""
+    """Whether sympy's simplify may be tried: a simplify that runs late costs a new worker
+    (a second of start-up), so expressions that could keep it busy (big trees, high powers)
+    skip it."""
     nodes = list(walk(node))
     if len(nodes) > SIMPLIFY_MAX_NODES:
         return False
@@ -102,26 +116,21 @@ def _small_enough_to_simplify(node: Node) -> bool:
     )
 
 
-def _assumptions(domains: Mapping[str, Domain]) -> dict[str, dict[str, bool]]:
+Facts = dict[str, dict[str, bool]]  # what sympy may assume of each variable (positive, integer)
+
+
+def _assumptions(domains: Mapping[str, Domain]) -> Facts:
     return {name: domain.sympy_assumptions() for name, domain in domains.items()}
 
 
-def _exactly_equal(answer: Node, expected: Node, domains: Mapping[str, Domain], budget: float) -> bool:
-    def compare() -> bool:
-        facts = _assumptions(domains)
-        return bool(to_sympy(answer, facts) == to_sympy(expected, facts))
-
+def _in_sympy(task: str, args: tuple[Node, Node, Facts], seconds: float, what: str) -> bool:
+    """Whether a sympy pass (a function of `engine.expr.symbolic`, run in the worker) says
+    "equal"; False when it cannot tell: refused by the bounds of `to_sympy`, stopped at
+    its deadline, or failed."""
     try:
-        return run_with_timeout(compare, budget, "the exact comparison")
-    except CheckTimeout:
+        return bool(SYMPY.run(f"engine.expr.symbolic:{task}", args, seconds, what))
+    except EngineError:
         return False
-
-
-def _simplifies_to_zero(answer: Node, expected: Node, domains: Mapping[str, Domain]) -> bool:
-    import sympy as sp
-
-    facts = _assumptions(domains)
-    return bool(sp.simplify(to_sympy(answer, facts) - to_sympy(expected, facts)) == 0)
 
 
 def _sample(
@@ -195,22 +204,14 @@ def _point(points: Mapping[str, npt.NDArray[np.float64]], index: int) -> dict[st
 
 
 def _agree_precisely(answer: Node, expected: Node, point: dict[str, float], deadline: float) -> bool:
-    """Whether a narrow float64 disagreement vanishes at 40 significant digits."""
-    remaining = deadline - time.perf_counter()
-    if remaining <= 0:
+    """Whether a narrow float64 disagreement vanishes at high precision."""
+    if time.perf_counter() >= deadline:
         return False
-
-    def precise_gap() -> tuple[Any, Any]:
-        import sympy as sp
-
-        subs = {sp.Symbol(name, real=True): sp.Float(value, PRECISE_DIGITS) for name, value in point.items()}
-        left = to_sympy(answer).evalf(PRECISE_DIGITS, subs=subs)
-        right = to_sympy(expected).evalf(PRECISE_DIGITS, subs=subs)
-        return left, right
-
     try:
-        left, right = run_with_timeout(precise_gap, min(remaining, 0.3), "a precise evaluation")
-        gap = abs(complex(left) - complex(right))
-        return gap <= 1e-25 * max(abs(complex(left)), abs(complex(right)), 1e-300)
-    except (CheckTimeout, TypeError, ValueError, EngineError):
+        left = evaluate_precisely(answer, point, PRECISE_DIGITS)
+        right = evaluate_precisely(expected, point, PRECISE_DIGITS)
+    except EngineError:
         return False
+    if not (mpmath.isfinite(left) and mpmath.isfinite(right)):
+        return False
+    return bool(abs(left - right) <= PRECISE_AGREEMENT * max(abs(left), abs(right)))

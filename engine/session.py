@@ -149,6 +149,8 @@ class AnswerSession:
         card = instance.card
         if verdict is not None and not verdict.readable:
             raise ValueError("an answer that could not be read is not recorded")
+        if verdict is not None and not verdict.judged:
+            raise ValueError("an answer the checker failed on is neither right nor wrong: it is not recorded")
         if verdict is not None:
             suggested: int | None = rating_from_verdict(verdict, duration_ms, expected_ms(card.kind))
         elif rating is not None:

@@ -17,6 +17,9 @@ class Verdict:
     score: float = 0.0
     part: str | None = None  # the step this verdict is about, on a steps card
     parts: tuple[Verdict, ...] = field(default_factory=tuple)
+    judged: bool = True
+    """False when the checker itself failed on a readable answer (a bug of ours, logged):
+    the answer is neither right nor wrong, so it is never recorded against the learner."""
 
     @property
     def readable(self) -> bool:

@@ -31,7 +31,7 @@ _done = False
 
 
 def warm_up() -> None:
-    """Import sympy and torch and run one tiny check of each kind: symbolic, torch.optim, F.
+    """Start sympy's worker, import torch and run one tiny check of each kind: symbolic, torch.optim, F.
 
     Safe from any thread. Idempotent: the first call does the work (seconds) and later
     ones return at once; a call made while another thread is warming up waits for it,
@@ -60,8 +60,12 @@ def warm_up() -> None:
 
 
 def _import_libraries() -> None:
-    """sympy and torch, and the engine's checking modules that use them (and numpy)."""
-    for module in ("sympy", "torch", "engine.checking", "engine.solution"):
+    """torch and the engine's checking modules (and numpy); sympy runs in the checker's
+    worker process (engine.timeouts), which is started here without waiting for it."""
+    from engine.equivalence import SYMPY
+
+    SYMPY.warm()
+    for module in ("torch", "engine.checking", "engine.solution"):
         importlib.import_module(module)
 
 

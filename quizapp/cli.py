@@ -507,6 +507,8 @@ def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO)
         print(json.dumps(verdict.to_json(), ensure_ascii=False), file=out)
     else:
         _print_verdict(verdict, out)
+    if not verdict.judged:  # the checker failed (a bug, logged): neither right nor wrong
+        return EXIT_INTERNAL
     return EXIT_OK if verdict.correct else EXIT_FAILED
 
 

@@ -54,7 +54,9 @@ def current_card(app: QuizApp) -> str:
     return screen.session.current.card.full_id
 
 
-async def answer_current(app: QuizApp, pilot: object, clock: ManualClock, seconds: float, text: str | None = None) -> None:
+async def answer_current(
+    app: QuizApp, pilot: object, clock: ManualClock, seconds: float, text: str | None = None
+) -> None:
     clock.now += seconds
     app.screen.query_one("#answer", Input).value = text if text is not None else ANSWERS[current_card(app)]
     await pilot.press("enter")  # type: ignore[attr-defined]

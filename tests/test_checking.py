@@ -194,3 +194,36 @@ def test_instances_are_reproducible_from_card_and_seed(starter: Catalog) -> None
     assert any(not np.array_equal(first[k], other[k]) for k in first)
     # Drawn values are rounded to what the prompt shows, so the learner computes with them.
     assert float(first["theta"]) == round(float(first["theta"]), 2)
+
+
+def test_the_choice_part_of_a_steps_answer_is_read_exactly() -> None:
+    card = Catalog.load([DECKS]).find_card("critical-points/newton-to-maximum")
+    instance = draw_instance(card, seed=0)
+    x1 = format_value(instance.solution.parts["x_1"].value)
+    assert check_answer(instance, f"{x1}; b").correct
+    assert check_answer(instance, f"{x1}; Local Maximum.").correct
+    wrong = check_answer(instance, f"{x1}; saddle point")
+    assert not wrong.correct and wrong.readable and wrong.score == 0.5
+    # The start of two options, and a position among three: not an answer yet, so not wrong.
+    for choice in ("local", "4"):
+        unreadable = check_answer(instance, f"{x1}; {choice}")
+        assert not unreadable.readable and unreadable.error is not None
+        assert "(b) local maximum" in unreadable.error
+
+
+def test_a_bug_in_the_checker_is_neither_right_nor_wrong(
+    starter: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.checking
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise KeyError("a bug of ours")
+
+    monkeypatch.setattr(engine.checking, "within_tolerance", broken)
+    instance = draw_instance(starter.find_card("starter/gelu-at-point"), seed=0)
+    verdict = check_answer(instance, "0.5")
+    assert verdict.readable and not verdict.judged and not verdict.correct
+    assert verdict.error is not None and "KeyError" in verdict.error
+    steps = check_answer(draw_instance(starter.find_card("starter/adam-one-step"), seed=0), "1; 2; 3; 4; 5")
+    assert steps.readable and not steps.judged
+    assert check_answer(instance, "0.5 +* 2").readable is False  # a typo is still a typo

@@ -4,13 +4,14 @@ near misses are caught, and a rejection comes with a point a person can check.""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 
 import numpy as np
 import pytest
 
 from engine.domains import REAL, Domain, DomainError, parse_domain
-from engine.equivalence import Equivalence, equivalent
+from engine.equivalence import SYMPY, Equivalence, equivalent
 from engine.expr.numeric import evaluate
 from engine.expr.parser import parse_with_variables
 
@@ -206,6 +207,45 @@ def test_results_are_deterministic_for_a_seed() -> None:
 def test_variables_in_only_one_side() -> None:
     assert not compare("x + y - y + z", "x").equal
     assert compare("x + y - y", "x").equal
+
+
+# -- bounded: sympy works in a worker, on what it can compute quickly ---------------------------
+
+
+@pytest.fixture(scope="module")
+def sympy_worker() -> None:
+    """The worker started, so that the timed comparisons below do not pay for its start."""
+    SYMPY.warm(wait=True)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "2^(1e300 + x - x)",
+        "2^(1e9 + x - x)",
+        "floor(exp(exp(10 + x - x)))",
+        "cosh(123456789012345678901234567890^0.89)",
+        "relu(0/0) + x",
+    ],
+)
+def test_constants_sympy_must_not_compute_leave_the_verdict_to_the_numbers(
+    sympy_worker: None, answer: str
+) -> None:
+    started = time.perf_counter()
+    outcome = compare(answer, "x")
+    assert time.perf_counter() - started < 2.0
+    assert not outcome.equal and outcome.undefined
+
+
+def test_an_exact_pass_refused_does_not_stop_a_right_answer(sympy_worker: None) -> None:
+    """sympy may not build 2^(10^9), but the numbers see (2^(10^9))^0 = 1 well enough."""
+    outcome = compare("x*(2^(1e9 + y - y))^0", "x")
+    assert outcome.equal and outcome.method.startswith("agrees at")
+
+
+def test_simplification_runs_in_the_worker_when_the_numbers_cannot_decide(sympy_worker: None) -> None:
+    outcome = compare("log(-1 - x^2)*(sin(x)^2 + cos(x)^2)", "log(-1 - x^2)")
+    assert outcome.equal and outcome.method == "equal by symbolic simplification"
 
 
 # -- domains -----------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def test_numbers_keep_their_text_for_exact_arithmetic() -> None:
         ("|x - |y||", Call("abs", (BinOp("-", X, Call("abs", (Y,))),))),
         ("2\\pi x", BinOp("*", BinOp("*", Number("2"), Constant("pi")), X)),
         ("where(x > 0, x, 0)", Call("where", (Compare(">", X, Number("0")), X, Number("0")))),
-        ("x ≤ y", Compare("<=", X, Y)),
+        ("where(x ≤ y, x, y)", Call("where", (Compare("<=", X, Y), X, Y))),
     ],
 )
 def test_reading_conventions(text: str, tree: Node) -> None:
@@ -277,3 +277,30 @@ def test_huge_constant_exponents_are_refused() -> None:
     with pytest.raises(ExpressionError, match="not a real number"):
         read("x^sqrt(-2)")
     assert read("x^1000") == BinOp("^", X, Number("1000"))
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("1*(x>0)", "x > 0"),
+        ("|x<1|", "x < 1"),
+        ("log(x<1)", "x < 1"),
+        ("(1<2)-(2<3)", "1 < 2"),
+        ("-(1<2)", "1 < 2"),
+        ("x ≤ y", "x ≤ y"),
+        ("where(x > 0, x < 1, 0)", "x < 1"),
+        ("where(where(x > 0, 1, 0) = 1, x, y)", None),  # a where inside a condition is a number: fine
+    ],
+)
+def test_a_comparison_is_only_the_condition_of_where(text: str, shown: str | None) -> None:
+    if shown is None:
+        assert read(text, "x", "y")
+        return
+    message = error_of(text).message
+    assert message.startswith(f"{shown} is true or false, not a number")
+    assert "condition of where(condition, a, b)" in message
+
+
+@pytest.mark.parametrize("text", ["where(3, 3, 1)", "where(x, 1, 0)", "where(sign(x), 1, 0)"])
+def test_where_needs_a_comparison(text: str) -> None:
+    assert "where needs a comparison such as x > 0 as its condition" in error_of(text).message

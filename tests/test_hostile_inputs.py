@@ -1,8 +1,9 @@
 """Hostile input: code injection, exponent bombs, deep nesting, huge or garbled text.
 
 Every case must be refused with an `ExpressionError` whose message says why (or be read
-harmlessly), quickly, and without anything being executed. The time bounds are generous
-limits on hostile input, not performance targets.
+harmlessly), quickly, and without anything being executed; and every answer, however
+hostile, gets a verdict from `check_answer` (never a traceback) within the check's time
+bound. The time bounds are generous limits on hostile input, not performance targets.
 """
 
 from __future__ import annotations
@@ -15,11 +16,16 @@ from typing import Any
 
 import pytest
 
+from engine.catalog import Catalog
+from engine.checking import check_answer, check_step, read_as
 from engine.domains import parse_domain
 from engine.equivalence import equivalent
 from engine.errors import ExpressionError
 from engine.expr.ast import Node
 from engine.expr.parser import ParseOptions, parse, parse_with_variables
+from engine.instance import Instance, draw_instance
+from engine.verdict import Verdict
+from tests.conftest import DECKS
 
 PARSE_LIMIT_S = 1.0
 CHECK_LIMIT_S = 2.0
@@ -255,3 +261,219 @@ def test_domains_refuse_hostile_ends() -> None:
     for spec in ["(0, __import__('os'))", "(0, 9^9^9^9)", "(0, x)", "[0, 1e999999]"]:
         with pytest.raises(DomainError, match="cannot read interval end"):
             parse_domain(spec)
+
+
+# -- a verdict for every answer, on time (regressions from a fuzzing probe) -------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sympy_worker_started() -> None:
+    """Start the sympy worker once, so that no timed check below pays for its start-up."""
+    from engine.equivalence import SYMPY
+
+    SYMPY.warm(wait=True)
+
+
+@pytest.fixture(scope="module")
+def instances() -> dict[str, Instance]:
+    """One instance of a symbolic, numeric, choice and steps card of the bundled decks."""
+    catalog = Catalog.load([DECKS])
+    cards = {
+        "symbolic": "starter/sigmoid-derivative",
+        "numeric": "starter/gelu-at-point",
+        "vector": "starter/softmax-vector",
+        "choice": "starter/hessian-classify",
+        "steps": "activations/swish-1702-not-gelu",
+    }
+    by_id = {card.full_id: card for deck in catalog.decks for card in deck.cards}
+    drawn = {kind: draw_instance(by_id[full_id], 0) for kind, full_id in cards.items()}
+    for instance in drawn.values():  # solved now, so that the timed checks do not import torch
+        check_answer(instance, "0")
+    return drawn
+
+
+def checked(instance: Instance, answer: str) -> Verdict:
+    """The verdict on `answer`, which must come within the check's time bound, with the
+    preview (`read_as`) agreeing on whether the answer is readable."""
+    verdict, elapsed = timed(lambda: check_answer(instance, answer))
+    assert elapsed < CHECK_LIMIT_S, f"{elapsed:.2f} s for {answer[:40]!r}"
+    (readable, message), elapsed = timed(lambda: read_as(instance, answer))
+    assert elapsed < CHECK_LIMIT_S, f"{elapsed:.2f} s to preview {answer[:40]!r}"
+    if instance.card.kind != "steps":  # a steps card previews one part at a time
+        assert readable == verdict.readable, (verdict, message)
+    if not verdict.readable:
+        assert verdict.interpreted is None and verdict.error
+    return verdict
+
+
+NESTED_34 = "[" * 34 + "1" + "]" * 34
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "2^(1e300+x-x)",  # the exponent folds to a constant that the parser never saw
+        "2^(1e9+x-x)",
+        "(2^(1000x))^(1e6/x)",
+        "2^(3x)*2^(1e9-3x)",
+        "exp(1e9*log(2) + x - x)",
+        "sinh((1e9+x-x)*log(2))",
+        "cosh(123456789012345678901234567890**0.89)",
+        "(123456789012345678901234567890 + x - x)^(1/3)",
+        "floor(exp(exp(10+x-x)))",
+        "max(exp(exp(exp(10+x-x))), x)",
+        "floor(exp(exp(10)))",
+        "relu(0/0)",
+        "max(x, 1/0)",
+        "where(0/0 > x, 1, 2)",
+        "sqrt(-2 + x - x)",
+    ],
+)
+def test_answers_that_fold_to_huge_or_undefined_constants_get_a_verdict_on_time(
+    instances: dict[str, Instance], answer: str
+) -> None:
+    verdict = checked(instances["symbolic"], answer)
+    assert verdict.readable and not verdict.correct
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer"),
+    [
+        ("symbolic", "1*(x>0)"),
+        ("symbolic", "|x<1|"),
+        ("symbolic", "log(x<1)"),
+        ("symbolic", "(1<2)-(2<3)"),
+        ("symbolic", "x <= 1"),
+        ("numeric", "-(1<2)"),
+        ("numeric", "(1<2)-(2<3)"),
+        ("numeric", "1 < 2"),
+    ],
+)
+def test_a_comparison_outside_where_is_not_a_number(
+    instances: dict[str, Instance], kind: str, answer: str
+) -> None:
+    verdict = checked(instances[kind], answer)
+    assert not verdict.readable
+    assert verdict.error is not None and "comparison" in verdict.error
+
+
+@pytest.mark.parametrize(("kind", "answer"), [("symbolic", "where(3, 3, 1)"), ("numeric", "where(3, 3, 1)")])
+def test_where_needs_a_comparison(instances: dict[str, Instance], kind: str, answer: str) -> None:
+    verdict = checked(instances[kind], answer)
+    assert not verdict.readable
+    assert verdict.error is not None and "where needs a comparison" in verdict.error
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("sum([1,2], 0/0)", "an axis must be a whole number, not nan"),
+        ("sum([1,2], 1/0)", "an axis must be a whole number, not inf"),
+        ("sum([1,2],[0,1])", "an axis must be a single whole number"),
+        ("softmax([1,2])[1/0]", "an index must be a whole number, not inf"),
+        ("softmax([1,2])[0/0]", "an index must be a whole number, not nan"),
+        ("softmax([1,2])[1e300]", "an index of 1e+300 is out of range"),
+        (NESTED_34, "nested too deeply"),
+        (
+            "sum([1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]"
+            " * [[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]]"
+            " * [[[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]]]"
+            " * [[[[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]]]]"
+            " * [[[[[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]]]]])",
+            "more than 4,194,304 numbers",
+        ),
+    ],
+)
+def test_numbers_that_are_no_index_axis_or_array_are_typed_errors(
+    instances: dict[str, Instance], answer: str, reason: str
+) -> None:
+    for kind in ("numeric", "vector"):
+        verdict = checked(instances[kind], answer)
+        assert not verdict.readable
+        assert verdict.error is not None and reason in verdict.error
+
+
+@pytest.mark.parametrize("answer", ["²", "1" * 5000, "x²", "(b)²", "\x00", "1e999999"])
+def test_every_card_kind_reaches_a_clean_verdict(instances: dict[str, Instance], answer: str) -> None:
+    for instance in instances.values():
+        checked(instance, answer)
+
+
+def test_a_steps_part_fails_alone(instances: dict[str, Instance]) -> None:
+    instance = instances["steps"]
+    steps = instance.card.steps
+    verdict = checked(instance, "sum([1,2], 0/0); 1; 1; no")
+    assert not verdict.readable
+    assert verdict.error is not None and verdict.error.startswith(steps[0].label)
+    part = check_step(instance, steps[0], "softmax([1,2])[1/0]")
+    assert not part.readable and part.part == steps[0].name
+
+
+def test_a_failure_after_the_answer_is_read_is_a_readable_wrong_answer(
+    instances: dict[str, Instance], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug of ours must not leave the learner stuck on an answer they cannot fix."""
+    import engine.checking
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(engine.checking, "equivalent", broken)
+    verdict = checked(instances["symbolic"], "x + 1")
+    assert verdict.readable and not verdict.correct
+    assert verdict.interpreted == "x + 1"
+    assert verdict.error is not None and "RuntimeError: a bug" in verdict.error
+    monkeypatch.setattr(engine.checking, "evaluate", broken)
+    verdict = checked(instances["numeric"], "1 + 1")
+    assert verdict.readable and not verdict.correct and verdict.interpreted == "1 + 1"
+    assert read_as(instances["numeric"], "1 + 1") == (
+        True,
+        "read as: 1 + 1 (it could not be evaluated: the checker failed on this answer (RuntimeError: a bug))",
+    )
+
+
+def test_a_large_result_is_previewed_by_its_shape(instances: dict[str, Instance]) -> None:
+    readable, message = read_as(instances["vector"], "outer([1,2,3,4,5], [1,2,3,4,5])")
+    assert readable and message.endswith("= a 5×5 array")
+
+
+# -- the sympy worker: late work is stopped, whatever it is doing ------------------------------
+
+
+def test_a_late_task_is_stopped_and_the_worker_replaced() -> None:
+    import time as clock
+
+    from engine.errors import CheckTimeout
+    from engine.timeouts import Worker
+
+    worker = Worker(preload=())
+    try:
+        # Exact powers run inside one C call, which no thread could interrupt.
+        for task, args in [("builtins:pow", (3, 10**9)), ("time:sleep", (30,))]:
+            worker.warm(wait=True)  # the replacement of the worker killed before
+            started = clock.perf_counter()
+            with pytest.raises(CheckTimeout, match=r"took longer than 0\.3 s"):
+                worker.run(task, args, 0.3, "the task")
+            assert clock.perf_counter() - started < CHECK_LIMIT_S
+        assert worker.run("math:sqrt", (4.0,), 30, "a square root") == 2.0
+    finally:
+        worker.close()
+
+
+def test_the_worker_reports_failures_and_caps_its_memory() -> None:
+    import sys
+
+    from engine.errors import EvaluationError
+    from engine.timeouts import MEMORY_HEADROOM, Worker
+
+    worker = Worker(preload=())
+    try:
+        worker.warm(wait=True)
+        with pytest.raises(EvaluationError, match="ZeroDivisionError"):
+            worker.run("builtins:divmod", (1, 0), 30, "a division")
+        if sys.platform == "linux":
+            with pytest.raises(EvaluationError, match="MemoryError"):
+                worker.run("builtins:bytearray", (3 * MEMORY_HEADROOM,), 30, "a huge allocation")
+        assert worker.run("builtins:divmod", (7, 2), 30, "a division") == (3, 1)
+    finally:
+        worker.close()

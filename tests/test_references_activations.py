@@ -112,9 +112,7 @@ def test_worked_figures() -> None:
 
 
 def test_parameters_per_instance() -> None:
-    out = run_reference(
-        "leaky_relu", {"x": [0.7, -1.3, -1.3], "negative_slope": [0.01, 2.0, 0.2]}, n=3
-    )
+    out = run_reference("leaky_relu", {"x": [0.7, -1.3, -1.3], "negative_slope": [0.01, 2.0, 0.2]}, n=3)
     np.testing.assert_allclose(out["y"], [0.7, -2.6, -0.26])
     np.testing.assert_allclose(out["dy"], [1.0, 2.0, 0.2])
     sp = run_reference("softplus", {"x": X, "beta": 2.0, "threshold": 5.0}, n=len(X))
@@ -134,9 +132,7 @@ def test_softmax_and_log_softmax_with_jacobians() -> None:
     soft = run_reference("softmax", {"x": x}, n=2)
     np.testing.assert_allclose(soft["y"][0], [0.0900305732, 0.2447284711, 0.6652409558], atol=1e-10)
     np.testing.assert_allclose(soft["y"], p, atol=1e-15)
-    np.testing.assert_allclose(
-        soft["jacobian"], [np.diag(q) - np.outer(q, q) for q in p], atol=1e-15
-    )
+    np.testing.assert_allclose(soft["jacobian"], [np.diag(q) - np.outer(q, q) for q in p], atol=1e-15)
     log = run_reference("log_softmax", {"x": x}, n=2)
     np.testing.assert_allclose(log["y"][1], [-0.4170300163, -1.4170300163, -2.3170300163], atol=1e-10)
     np.testing.assert_allclose(log["jacobian"], [np.eye(3) - q[None, :] for q in p], atol=1e-15)

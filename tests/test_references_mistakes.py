@@ -299,8 +299,12 @@ def test_mistake_formula(name: str, mistake: Any) -> None:
     assert mistake.output in {o.name for o in ref.outputs}
     inputs, outputs = run_sample(name)
     env = {**inputs, **outputs}
-    wrong = evaluate(parse(mistake.formula), {canonical_name(k): v for k, v in env.items()}, batched=True).data
+    wrong = evaluate(
+        parse(mistake.formula), {canonical_name(k): v for k, v in env.items()}, batched=True
+    ).data
     correct = outputs[mistake.output]
     hand = HAND[(name, mistake.name)](env)
-    np.testing.assert_allclose(np.broadcast_to(wrong, correct.shape), hand.reshape(correct.shape), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        np.broadcast_to(wrong, correct.shape), hand.reshape(correct.shape), rtol=1e-10, atol=1e-12
+    )
     assert not np.allclose(hand.reshape(correct.shape), correct, rtol=1e-9, atol=1e-12), "indistinguishable"

@@ -27,9 +27,7 @@ def test_batch_norm_train_worked_figures() -> None:
     out = run_reference("batch_norm_train", {"x": X}, n=1)
     np.testing.assert_allclose(out["batch_mean"][0], [1.75, 1.5, 1.25])
     np.testing.assert_allclose(out["running_mean"][0], [0.175, 0.15, 0.125], atol=1e-15)
-    np.testing.assert_allclose(
-        out["running_var"][0], [1.1916666667, 1.0666666667, 1.1916666667], atol=1e-10
-    )
+    np.testing.assert_allclose(out["running_var"][0], [1.1916666667, 1.0666666667, 1.1916666667], atol=1e-10)
     evaluated = run_reference(
         "batch_norm_eval",
         {"x": [1.0, 1.0, 1.0], "running_mean": out["running_mean"][0], "running_var": out["running_var"][0]},
@@ -65,7 +63,9 @@ def test_batch_norm_eval_against_numpy() -> None:
         {"x": x, "running_mean": rm, "running_var": rv, "gamma": [2.0, 0.5], "beta": [1.0, 0.0]},
         n=1,
     )
-    np.testing.assert_allclose(out["y"][0], (x - rm) / np.sqrt(rv + 1e-5) * [2.0, 0.5] + [1.0, 0.0], atol=1e-14)
+    np.testing.assert_allclose(
+        out["y"][0], (x - rm) / np.sqrt(rv + 1e-5) * [2.0, 0.5] + [1.0, 0.0], atol=1e-14
+    )
 
 
 def test_batch_of_one_row_is_an_input_error() -> None:
@@ -84,7 +84,9 @@ def test_layer_norm_and_rms_norm() -> None:
     np.testing.assert_allclose(affine["y"], expected * gamma + beta, atol=1e-14)
 
     rms = run_reference("rms_norm", {"x": x, "eps": [FLOAT32_EPS, 1e-6]}, n=2)
-    np.testing.assert_allclose(rms["y"][0], [0.2828427125, 0.5656854249, 0.8485281374, 1.6970562748], atol=1e-9)
+    np.testing.assert_allclose(
+        rms["y"][0], [0.2828427125, 0.5656854249, 0.8485281374, 1.6970562748], atol=1e-9
+    )
     np.testing.assert_allclose(rms["y"][1], [0.632, -0.632, 1.265, 0], atol=1e-3)
     eps = np.array([[FLOAT32_EPS], [1e-6]])
     np.testing.assert_allclose(rms["y"], x / np.sqrt((x**2).mean(1, keepdims=True) + eps), atol=1e-14)
@@ -117,5 +119,7 @@ def test_defaults_are_torchs() -> None:
     ):
         assert get_reference(name).input("eps").default == inspect.signature(module).parameters["eps"].default
     fresh = nn.BatchNorm1d(3)
-    assert get_reference("batch_norm_train").input("running_mean_prev").default == float(fresh.running_mean[0])
+    assert get_reference("batch_norm_train").input("running_mean_prev").default == float(
+        fresh.running_mean[0]
+    )
     assert get_reference("batch_norm_train").input("running_var_prev").default == float(fresh.running_var[0])

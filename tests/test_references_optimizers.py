@@ -210,9 +210,7 @@ def test_worked_figures() -> None:
     )
     adam3 = run_reference("adam_trajectory", {"theta0": THETA0, "grads": GRADS, "lr": 0.1}, n=2)
     np.testing.assert_allclose(adam3["theta"][:, 2], [0.8649531798, -2.2739081633], atol=1e-9)
-    ams = run_reference(
-        "adam_trajectory", {"theta0": THETA0, "grads": GRADS, "lr": 0.1, "amsgrad": 1}, n=2
-    )
+    ams = run_reference("adam_trajectory", {"theta0": THETA0, "grads": GRADS, "lr": 0.1, "amsgrad": 1}, n=2)
     np.testing.assert_allclose(ams["theta"][:, 2], [0.8649587898, -2.2739081633], atol=1e-9)
 
 
@@ -287,9 +285,7 @@ def test_batched_hyperparameters_equal_single_calls() -> None:
     }
     batched = run_reference("adam_step", inputs, n=n)
     for i in range(n):
-        single = run_reference(
-            "adam_step", {k: (v[i] if np.ndim(v) else v) for k, v in inputs.items()}, n=1
-        )
+        single = run_reference("adam_step", {k: (v[i] if np.ndim(v) else v) for k, v in inputs.items()}, n=1)
         for name, value in single.items():
             np.testing.assert_allclose(batched[name][i], value[0], rtol=0, atol=1e-15)
 

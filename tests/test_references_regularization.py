@@ -12,7 +12,9 @@ def test_l2_sgd_step() -> None:
     out = run_reference(
         "l2_sgd_step", {"theta_prev": [1.0, -2.0], "grad": [0.5, 0.1], "lr": 0.1, "weight_decay": 0.01}, n=2
     )
-    np.testing.assert_allclose(out["theta"], (1 - 0.1 * 0.01) * np.array([1.0, -2.0]) - 0.1 * np.array([0.5, 0.1]))
+    np.testing.assert_allclose(
+        out["theta"], (1 - 0.1 * 0.01) * np.array([1.0, -2.0]) - 0.1 * np.array([0.5, 0.1])
+    )
     np.testing.assert_allclose(out["theta"], [0.949, -2.008], atol=1e-15)
 
 

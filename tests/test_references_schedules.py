@@ -19,11 +19,15 @@ def lrs(name: str, **inputs: object) -> np.ndarray:
 
 
 def test_closed_forms() -> None:
-    np.testing.assert_allclose(lrs("step_lr", base_lr=0.1, step_size=3), 0.1 * 0.1 ** np.floor(T / 3), rtol=1e-12)
+    np.testing.assert_allclose(
+        lrs("step_lr", base_lr=0.1, step_size=3), 0.1 * 0.1 ** np.floor(T / 3), rtol=1e-12
+    )
     np.testing.assert_allclose(lrs("exponential_lr", base_lr=0.1, gamma=0.9), 0.1 * 0.9**T, rtol=1e-12)
     cosine = lrs("cosine_annealing_lr", base_lr=0.1, T_max=10, eta_min=0.01)
     np.testing.assert_allclose(cosine, 0.01 + 0.5 * 0.09 * (1 + np.cos(np.pi * T / 10)), atol=1e-12)
-    np.testing.assert_allclose(lrs("cosine_annealing_lr", base_lr=0.1, T_max=10)[[5, 10, 15, 20]], [0.05, 0, 0.05, 0.1], atol=1e-12)
+    np.testing.assert_allclose(
+        lrs("cosine_annealing_lr", base_lr=0.1, T_max=10)[[5, 10, 15, 20]], [0.05, 0, 0.05, 0.1], atol=1e-12
+    )
     linear = lrs("linear_lr", base_lr=0.1)
     np.testing.assert_allclose(linear, 0.1 * (1 / 3 + (2 / 3) * np.minimum(T, 5) / 5), atol=1e-12)
 

@@ -86,7 +86,9 @@ def test_feedback_with_a_named_mistake(snap_compare: Any, tmp_path: Path) -> Non
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, run_before=answer_two_cards)
 
 
-def test_verdict_and_rating_in_view_at_80x24_with_a_long_explanation(snap_compare: Any, tmp_path: Path) -> None:
+def test_verdict_and_rating_in_view_at_80x24_with_a_long_explanation(
+    snap_compare: Any, tmp_path: Path
+) -> None:
     """The verdict bar stays beneath the scrolling card, however long the explanation."""
     from tests.conftest import DECKS
 

@@ -7,6 +7,8 @@ batch of vectors (shape (N, d)) works as a person expects, and the same formula 
 one instance or a thousand. Reductions (`sum`, `softmax`, ...) act on the item's last
 axis. Arithmetic follows real-number semantics: an undefined value (log of a negative
 number, 0/0) becomes NaN rather than an exception, and the caller decides what it means.
+What has no value at all (an index of 1/0, lists nested 40 deep, an array too large to
+hold) is an `EvaluationError` that says so; numpy never sees it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ from engine.errors import EvaluationError
 from engine.expr.ast import BinOp, Call, Compare, Constant, Index, ListExpr, Name, Neg, Node, Number
 
 Array = npt.NDArray[np.float64]
+
+# Bounds on what one expression may build: a matrix of matrices is as deep as any card
+# goes (numpy itself stops at 32 axes), and four million numbers are far more than any
+# card needs, yet little enough memory (32 MB) that broadcasting [a, ...] * [[b, ...]] *
+# [[[c, ...]]] cannot take the machine's.
+MAX_ITEM_RANK: Final = 8
+MAX_ELEMENTS: Final = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -153,15 +162,16 @@ class _Evaluator:
         shapes = [v.item_shape for v in values if v.rank == rank]
         if any(shape != shapes[0] for shape in shapes):
             raise EvaluationError("shapes do not match: " + " and ".join(describe_shape(s) for s in shapes))
+        try:
+            combined = np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError as error:  # batch axes that do not broadcast
+            raise EvaluationError(f"shapes do not match: {error}") from error
+        _check_size(combined)
         return arrays, rank
 
     def elementwise(self, op: str, values: list[Value]) -> Value:
         (a, b), rank = self.align(values)
-        try:
-            result = _BINARY[op](a, b)
-        except ValueError as error:  # batch axes that do not broadcast
-            raise EvaluationError(f"shapes do not match in {op!r}: {error}") from error
-        return Value(np.asarray(result), rank)
+        return Value(np.asarray(_BINARY[op](a, b)), rank)
 
     def matmul(self, left: Value, right: Value) -> Value:
         if left.rank == 0 or right.rank == 0 or left.rank + right.rank > 4:
@@ -172,6 +182,7 @@ class _Evaluator:
         if left.rank == 1:
             a = a[..., None, :]
         try:
+            _check_size((*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), a.shape[-2], b.shape[-1]))
             result = np.matmul(a, b)
         except ValueError as error:
             raise EvaluationError(
@@ -189,24 +200,22 @@ class _Evaluator:
         if len(shapes) > 1:  # [[1, 2], 3] is ragged, not [[1, 2], [3, 3]]
             shown = " and ".join(describe_shape(s) for s in shapes)
             raise EvaluationError(f"list items have different shapes: {shown}")
-        arrays, rank = self.align(items)
-        try:
-            arrays = list(np.broadcast_arrays(*arrays))
-        except ValueError as error:
-            raise EvaluationError("list items have different batch shapes") from error
+        if len(shapes[0]) >= MAX_ITEM_RANK:
+            raise EvaluationError(f"lists are nested too deeply (more than {MAX_ITEM_RANK} levels)")
+        arrays, rank = self.align(items)  # bounds the size of each item, not yet of the list
+        arrays = list(np.broadcast_arrays(*arrays))
+        _check_size((len(arrays), *arrays[0].shape))
         return Value(np.stack(arrays, axis=arrays[0].ndim - rank), rank + 1)
 
     def index(self, base: Value, index: Value) -> Value:
         if base.rank == 0:
             raise EvaluationError("only vectors and matrices can be indexed")
-        if index.rank != 0 or index.data.ndim != 0:
-            raise EvaluationError("an index must be a single whole number")
-        position = float(index.data)
         size = base.item_shape[0]
-        if position != int(position) or not -size <= position < size:
-            raise EvaluationError(f"index {position:g} is out of range for {describe_shape(base.item_shape)}")
+        position = _whole_number(index, "an index")
+        if not -size <= position < size:
+            raise EvaluationError(f"index {position} is out of range for {describe_shape(base.item_shape)}")
         axis = base.data.ndim - base.rank
-        return Value(np.take(base.data, int(position), axis=axis), base.rank - 1)
+        return Value(np.take(base.data, position, axis=axis), base.rank - 1)
 
     # -- functions -----------------------------------------------------------------------
 
@@ -242,10 +251,10 @@ class _Evaluator:
             raise EvaluationError("this function needs a vector or a matrix, got a number")
         if axis_arg is None:
             return value.data.ndim - 1
-        position = float(axis_arg.data)
-        if position != int(position) or not 0 <= position < value.rank:
-            raise EvaluationError(f"axis {position:g} does not exist for {describe_shape(value.item_shape)}")
-        return value.data.ndim - value.rank + int(position)
+        position = _whole_number(axis_arg, "an axis")
+        if not 0 <= position < value.rank:
+            raise EvaluationError(f"axis {position} does not exist for {describe_shape(value.item_shape)}")
+        return value.data.ndim - value.rank + position
 
     def reduce(self, value: Value, fn: Callable[..., Array], axis: Value | None = None) -> Value:
         return Value(fn(value.data, axis=self.item_axis(value, axis)), value.rank - 1)
@@ -272,7 +281,12 @@ class _Evaluator:
             case "outer":
                 if args[0].rank != 1 or args[1].rank != 1:
                     raise EvaluationError("outer needs two vectors")
-                return Value(args[0].data[..., :, None] * args[1].data[..., None, :], 2)
+                left, right = args[0].data[..., :, None], args[1].data[..., None, :]
+                try:
+                    _check_size(np.broadcast_shapes(left.shape, right.shape))
+                except ValueError as error:
+                    raise EvaluationError("outer: the vectors have different batch shapes") from error
+                return Value(left * right, 2)
         if first.rank != 2 or (func != "transpose" and first.item_shape[0] != first.item_shape[1]):
             kind = "a matrix" if func == "transpose" else "a square matrix"
             raise EvaluationError(f"{func} needs {kind}, got {describe_shape(first.item_shape)}")
@@ -287,10 +301,31 @@ class _Evaluator:
                 except np.linalg.LinAlgError as error:
                     raise EvaluationError("inv of a singular matrix") from error
             case "eigvalsh":
-                return Value(np.linalg.eigvalsh(first.data), 1)
+                try:
+                    return Value(np.linalg.eigvalsh(first.data), 1)
+                except np.linalg.LinAlgError as error:  # NaN or infinite entries
+                    raise EvaluationError(f"eigvalsh did not converge: {error}") from error
             case "transpose":
                 return Value(np.swapaxes(first.data, -1, -2), 2)
         raise EvaluationError(f"unknown function {func!r}")
+
+
+def _check_size(shape: tuple[int, ...]) -> None:
+    """Refuse to build an array of more than `MAX_ELEMENTS` numbers."""
+    if math.prod(shape) > MAX_ELEMENTS:
+        raise EvaluationError(f"the result would hold more than {MAX_ELEMENTS:,} numbers")
+
+
+def _whole_number(value: Value, what: str) -> int:
+    """The whole number a single-number `value` holds (an index, an axis), or an error saying why not."""
+    if value.rank != 0 or value.data.ndim != 0:
+        raise EvaluationError(f"{what} must be a single whole number")
+    number = float(value.data)
+    if not math.isfinite(number) or number != round(number):
+        raise EvaluationError(f"{what} must be a whole number, not {number:g}")
+    if abs(number) > MAX_ELEMENTS:
+        raise EvaluationError(f"{what} of {number:g} is out of range")
+    return int(number)
 
 
 _BINARY: Final[dict[str, Callable[[npt.NDArray[Any], npt.NDArray[Any]], object]]] = {

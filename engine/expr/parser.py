@@ -12,7 +12,9 @@ Reading conventions (shown back to the user by the printer, so they can see them
   declares `sigma` or `Phi` as a variable;
 - a function without parentheses takes the product that follows it (`\\log 2x` is
   log(2x)) up to the next function (`\\sin x \\cos x` is sin(x)·cos(x));
-- `\\tanh^2(x)` is (tanh x)².
+- `\\tanh^2(x)` is (tanh x)²;
+- a comparison is true or false, not a number: it is the condition of `where(c, a, b)`
+  and appears nowhere else (`1*(x > 0)` is refused, as is `where(3, 3, 1)`).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from engine.expr.names import (
     GREEK,
     decorated_spellings,
 )
-from engine.expr.numeric import evaluate_constant
+from engine.expr.printer import to_unicode
 from engine.expr.tokenizer import MAX_NESTING, MAX_TOKENS, Token, tokenize
 
 MAX_EXPONENT: Final = 1000
@@ -84,6 +86,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Node:
         raise ExpressionError("the answer is empty")
     node = _Parser(tokenize(text), options or ParseOptions()).parse_all()
     check_depth(node)
+    check_conditions(node)
     check_powers(node)
     return node
 
@@ -96,6 +99,28 @@ def check_depth(root: Node) -> None:
         if depth > MAX_DEPTH:
             raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
         stack.extend((child, depth + 1) for child in children(node))
+
+
+def check_conditions(root: Node) -> None:
+    """Refuse a comparison anywhere but as the condition of `where`, and a `where` without one.
+
+    Truth values have no arithmetic in the language: `-(1 < 2)`, `|x < 1|` or
+    `log(x < 1)` would mean something different (or fail) in each evaluator.
+    """
+    conditions: set[int] = set()  # the where conditions met so far (parents come first)
+    for node in walk(root):
+        if isinstance(node, Call) and node.func == "where":
+            condition = node.args[0]
+            if not isinstance(condition, Compare):
+                raise ExpressionError(
+                    f"where needs a comparison such as x > 0 as its condition, not {to_unicode(condition)}"
+                )
+            conditions.add(id(condition))
+        elif isinstance(node, Compare) and id(node) not in conditions:
+            raise ExpressionError(
+                f"{to_unicode(node)} is true or false, not a number: a comparison can only be"
+                " the condition of where(condition, a, b)"
+            )
 
 
 def check_powers(root: Node) -> None:
@@ -121,6 +146,8 @@ def check_powers(root: Node) -> None:
 
 
 def _constant_value(node: Node) -> float | None:
+    from engine.expr.numeric import evaluate_constant  # numpy: not needed to read a deck
+
     try:
         return evaluate_constant(node)
     except EvaluationError:

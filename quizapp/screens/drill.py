@@ -207,6 +207,8 @@ class DrillScreen(Screen[None]):
             verdict = self.session.check(answer)
             if not verdict.readable:  # read_as let it through: count it as wrong, not lost
                 verdict = replace(verdict, interpreted=answer)
+            if not verdict.judged:  # the checker failed, not the learner: left out, like a broken card
+                raise RuntimeError(verdict.error or verdict.feedback)
             self.session.record(answer, verdict, duration_ms)
         except StoreError as error:
             self.app.call_from_thread(self.not_saved, answer, error.message)

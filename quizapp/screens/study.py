@@ -279,6 +279,9 @@ class StudyScreen(Screen[None]):
             if not verdict.readable:
                 self.app.call_from_thread(self.unreadable, serial, text, verdict)
                 return
+            if not verdict.judged:  # the checker failed, not the learner: nothing is recorded
+                self.app.call_from_thread(self.check_failed, serial, verdict.error or verdict.feedback)
+                return
             answered = self.session.submit(text, verdict, duration_ms)
         except StoreError as error:
             self.app.call_from_thread(self.not_saved, serial, text, error.message)

@@ -23,6 +23,7 @@ test: $(BIN)/.installed lint typecheck unit
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check engine quizapp tests benchmarks
+	$(BIN)/ruff format --check engine quizapp tests benchmarks
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy --strict engine

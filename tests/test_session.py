@@ -242,3 +242,28 @@ def test_a_card_whose_stored_state_is_damaged_is_scheduled_afresh(store: ReviewS
     again.submit("0.4", again.check("0.4"), duration_ms=5_000)
     record = store.card_record("fixture/half")
     assert record is not None and record.reps == 1  # a fresh state replaced the damaged one
+
+
+def test_concurrent_reviews_of_one_card_lose_no_count(tmp_path: Path) -> None:
+    """Writers in separate connections (as separate processes would be): each review's
+    read-compute-write of the card's state is one transaction, so no increment is lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from engine.verdict import Verdict
+
+    path = tmp_path / "shared.sqlite3"
+    ReviewStore.open(path).close()
+    right = Verdict(True, "1", "1", "Correct.", score=1.0)
+
+    def review_many(worker: int) -> None:
+        with ReviewStore.open(path) as store:
+            scheduler = StudyScheduler(store)
+            for _ in range(25):
+                reschedule = scheduler.rescheduler("d/shared")
+                store.record_review(None, "d/shared", worker, "1", right, GOOD, 1000, reschedule=reschedule)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(review_many, range(8)))
+    with ReviewStore.open(path) as store:
+        record = store.card_record("d/shared")
+        assert record is not None and record.reps == 200 == len(store.reviews())

@@ -454,6 +454,23 @@ def _check_steps(instance: Instance, answer: str) -> Verdict:
     )
 
 
+def read_parts(instance: Instance, text: str, first: int = 0) -> tuple[list[str], str]:
+    """A steps card's parts typed in one go (separated by ';' or new lines), from part `first` on.
+
+    Returns the parts and "" when each can be read, or the parts and what is wrong
+    (naming the part by its label) when one cannot, or there are more than are left.
+    """
+    steps = instance.card.steps[first:]
+    parts = [part for part in split_step_answers(text) if part]
+    if len(parts) > len(steps):
+        return parts, f"⚠ {len(parts)} answers, but only {len(steps)} parts are left"
+    for part, step in zip(parts, steps, strict=False):
+        readable, message = read_as(instance, part, step)
+        if not readable:
+            return parts, f"{step.label}: {message}"
+    return parts, ""
+
+
 def read_as(instance: Instance, text: str, step: Step | None = None) -> tuple[bool, str]:
     """How `text` would be read as an answer to this card (or part): the live preview.
 

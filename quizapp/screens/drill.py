@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine.checking import expected_answer_text, read_as, split_step_answers
+from engine.checking import expected_answer_text, read_as, read_parts, split_step_answers
 from engine.drill import DrillSession
 from engine.storage import StoreError
 from quizapp.screens.study import problem_text
@@ -159,14 +159,11 @@ class DrillScreen(Screen[None]):
         if instance is None or self.busy:
             return True, ""
         card = instance.card
-        try:
-            if card.kind != "steps":
-                return read_as(instance, text)
-            parts = split_step_answers(text)
-            step = card.steps[min(len(parts), len(card.steps)) - 1]
-            return read_as(instance, parts[-1], step) if parts[-1] else (True, "")
-        except Exception as error:  # a bug in reading must not take the app down
-            return False, f"⚠ this answer could not be read ({problem_text(error)})"
+        if card.kind != "steps":
+            return read_as(instance, text)
+        parts = split_step_answers(text)
+        step = card.steps[min(len(parts), len(card.steps)) - 1]
+        return read_as(instance, parts[-1], step) if parts[-1] else (True, "")
 
     def submit(self, text: str) -> Submission:
         """Enter: a typo stays in the line; a readable answer is checked and the line cleared."""
@@ -183,20 +180,13 @@ class DrillScreen(Screen[None]):
         """Whether every part of the answer can be read (a steps card's parts are separated by ';')."""
         instance = self.session.current
         assert instance is not None
-        card = instance.card
-        try:
-            if card.kind != "steps":
-                return read_as(instance, text)
-            parts = split_step_answers(text)
-            if len(parts) != len(card.steps):
-                return False, f"⚠ {len(card.steps)} answers separated by ';', got {len(parts)}"
-            for part, step in zip(parts, card.steps, strict=True):
-                readable, message = read_as(instance, part, step)
-                if not readable:
-                    return False, f"{step.label}: {message}"
-            return True, ""
-        except Exception as error:  # a bug in reading must not take the app down
-            return False, f"⚠ this answer could not be read ({problem_text(error)})"
+        steps = instance.card.steps
+        if not steps:
+            return read_as(instance, text)
+        parts, problem = read_parts(instance, text)
+        if not problem and len(parts) != len(steps):
+            problem = f"⚠ {len(steps)} answers separated by ';', got {len(parts)}"
+        return not problem, problem
 
     @work(thread=True, group="check", exit_on_error=False)
     def check(self, answer: str, duration_ms: int) -> None:

@@ -26,7 +26,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check engine quizapp tests benchmarks
 
 typecheck: $(BIN)/.installed
-	$(BIN)/mypy --strict engine
+	$(BIN)/mypy --strict engine quizapp
 
 unit: $(BIN)/.installed
 	$(BIN)/python -m pytest -n 2 -q

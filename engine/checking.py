@@ -301,11 +301,11 @@ def option_index(options: tuple[str, ...], answer: str) -> int:
         picks = {i for i, option in enumerate(folded) if values[i] is None and option.startswith(typed)}
     if len(picks) == 1:
         return picks.pop()
-    listed = ", ".join(f"({_letter(i)}) {option}" for i, option in enumerate(options))
+    listed = ", ".join(f"({option_letter(i)}) {option}" for i, option in enumerate(options))
     shown = answer.strip()
     shown = shown if len(shown) <= 40 else shown[:39] + "…"
     if picks:
-        which = " or ".join(f"({_letter(i)})" for i in sorted(picks))
+        which = " or ".join(f"({option_letter(i)})" for i in sorted(picks))
         raise ExpressionError(
             f"{shown!r} is not one of the options: it could be {which}; type a letter: {listed}"
         )
@@ -341,8 +341,14 @@ def _same_value(a: Fraction, b: Fraction) -> bool:
     return abs(a - b) <= _SAME_VALUE * max(abs(a), abs(b))
 
 
-def _letter(index: int) -> str:
+def option_letter(index: int) -> str:
+    """The letter an option is shown and picked by: a, b, c..."""
     return chr(ord("a") + index)
+
+
+def option_lines(options: tuple[str, ...]) -> str:
+    """The options as every view lists them: `  (a) minimum`, one a line."""
+    return "\n".join(f"  ({option_letter(i)}) {option}" for i, option in enumerate(options))
 
 
 def _exact_picks(typed: str, folded: list[str], values: list[Fraction | None], numeric: bool) -> set[int]:
@@ -484,7 +490,7 @@ def read_as(instance: Instance, text: str, step: Step | None = None) -> tuple[bo
     try:
         if options:
             index = option_index(options, text)
-            return True, f"→ ({chr(ord('a') + index)}) {options[index]}"
+            return True, f"→ ({option_letter(index)}) {options[index]}"
         if card.kind == "symbolic":
             return True, "read as: " + to_unicode(parse_with_variables(text, card.variables))
         node = parse(text, _NUMERIC_ANSWER)

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from engine.scheduling import DEFAULT_NEW_LIMIT
 from engine.storage import StoreError
 from quizapp.screens.home import DeckRow, HomeScreen
 
@@ -44,7 +45,7 @@ class QuizApp(App[None]):
         deck_paths: list[Path],
         store: ReviewStore,
         *,
-        new_limit: int = 20,
+        new_limit: int = DEFAULT_NEW_LIMIT,
         scheduler: StudyScheduler | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,

@@ -465,7 +465,7 @@ def _located(card: Card) -> Iterator[None]:
 
 
 def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
-    from engine.checking import expected_answer_text
+    from engine.checking import expected_answer_text, option_lines
     from engine.instance import draw_instance
 
     card = _card(card_ref)
@@ -476,12 +476,13 @@ def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
     print(f"## {card.title}\n", file=out)
     print(instance.prompt, file=out)
     if card.kind == "choice":
-        for index, option in enumerate(card.options):
-            print(f"  ({chr(ord('a') + index)}) {option}", file=out)
+        print(option_lines(card.options), file=out)
     if card.kind == "steps":
         print("\nParts, answered in order and separated by ';':", file=out)
         for step in card.steps:
-            print(f"  {step.name}: {step.prompt}", file=out)
+            print(f"  {step.label}", file=out)
+            if step.options:
+                print(option_lines(step.options), file=out)
     if reveal:
         if card.kind != "flash":
             print(f"\nExpected: {expected}", file=out)

@@ -20,7 +20,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine.checking import expected_answer_text, read_as, read_parts, split_step_answers
+from engine.checking import expected_answer_text, option_lines, read_as, read_parts, split_step_answers
 from engine.drill import DrillSession
 from engine.storage import StoreError
 from quizapp.screens.study import problem_text
@@ -131,7 +131,7 @@ class DrillScreen(Screen[None]):
         )
         self.query_one("#prompt", PromptView).show(instance.prompt)
         options = self.query_one("#options", Static)
-        lines = [f"  ({chr(ord('a') + i)}) {option}" for i, option in enumerate(card.options)]
+        lines = [option_lines(card.options)] if card.options else []
         lines += [f"  {i + 1}. {step.prompt}" for i, step in enumerate(card.steps)]
         options.display = bool(lines)
         options.update("\n".join(lines))

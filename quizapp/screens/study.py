@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
 from engine.cards import Card, Step
+from engine.checking import option_lines
 from engine.errors import EngineError
 from engine.instance import Instance
 from engine.session import Answered, StudySession
@@ -44,10 +45,6 @@ def problem_text(error: BaseException) -> str:
     if isinstance(error, EngineError):
         return error.message
     return f"{type(error).__name__}: {error}"
-
-
-def option_lines(options: tuple[str, ...]) -> str:
-    return "\n".join(f"  ({chr(ord('a') + i)}) {option}" for i, option in enumerate(options))
 
 
 def card_title(card: Card, detail: str) -> Text:

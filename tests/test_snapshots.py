@@ -101,6 +101,13 @@ def test_verdict_and_rating_in_view_at_80x24_with_a_long_explanation(
         assert pilot.app.screen.session.current.card.card_id == "sigmoid-derivative"
         await answer(pilot, "sigmoid(x)")
         assert "Rating: Again" in str(pilot.app.screen.query_one("#rating", Static).render())
+        card = pilot.app.screen.query_one("#card")
+        seen: list[float] = []
+        for _ in range(100):  # the explanation (markdown) is laid out over a few frames
+            await pilot.pause(0.02)
+            seen.append(card.scroll_y)
+            if len(seen) >= 5 and len(set(seen[-5:])) == 1 and seen[-1] > 0:
+                break
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 

@@ -21,6 +21,7 @@ from typing import Literal
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -326,14 +327,22 @@ class StudyScreen(Screen[None]):
         box.show_message(True, "")
         if not verdict.parts:  # the line shows the answer that was checked
             box.input.value = answered.answer
-        self.query_one("#feedback", FeedbackPanel).show_verdict(verdict, answered.instance)
+        laid_out = self.query_one("#feedback", FeedbackPanel).show_verdict(verdict, answered.instance)
         self.query_one("#feedback", FeedbackPanel).show_plot(answered.instance)
         self.query_one("#verdict-bar", VerdictBar).show(
             headline(verdict), "right" if verdict.correct else "wrong", rating_line(answered.rating)
         )
         self.focus_card()
-        self.call_after_refresh(self.query_one("#feedback", FeedbackPanel).scroll_visible, animate=False)
+        self.call_later(self.show_feedback_top, laid_out)
         self.after_check()
+
+    async def show_feedback_top(self, laid_out: AwaitComplete) -> None:
+        """Once the explanation is laid out, scroll the card so the feedback starts at the top."""
+        await laid_out
+        card = self.query_one("#card", VerticalScroll)
+        card.call_after_refresh(
+            card.scroll_to_widget, self.query_one("#feedback", FeedbackPanel), animate=False, top=True
+        )
 
     def after_check(self) -> None:
         """Leave now if Escape or quit was pressed while the answer was being checked."""

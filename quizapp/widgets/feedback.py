@@ -14,6 +14,7 @@ as markdown (the explanation): `[/]` in an answer is two brackets and a slash.
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -144,8 +145,9 @@ class FeedbackPanel(Vertical):
             return  # `quizapp validate` reports it to the author
         slot.mount(FunctionPlot(data, id="function-plot"))
 
-    def show_verdict(self, verdict: Verdict | None, instance: Instance) -> None:
-        """A checked answer's details (None for a revealed flash card) and the explanation."""
+    def show_verdict(self, verdict: Verdict | None, instance: Instance) -> AwaitComplete:
+        """A checked answer's details (None for a revealed flash card) and the explanation;
+        awaiting the result waits until the explanation is laid out."""
         self.add_class("shown")
         self.set_class(verdict is not None and verdict.correct, "right")
         self.set_class(verdict is not None and not verdict.correct, "wrong")
@@ -155,7 +157,7 @@ class FeedbackPanel(Vertical):
         details.display = bool(lines)
         view = self.query_one("#explanation", PromptView)
         view.display = bool(instance.explanation)
-        view.show(instance.explanation)
+        return view.show(instance.explanation)
 
     def show_text(self, text: str) -> None:
         """Plain text in place of a verdict (a broken card's message)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.await_complete import AwaitComplete
 from textual.widgets import Markdown
 
 from engine.render import render_math
@@ -17,5 +18,6 @@ class PromptView(Markdown):
     }
     """
 
-    def show(self, markdown: str) -> None:
-        self.update(render_math(markdown))
+    def show(self, markdown: str) -> AwaitComplete:
+        """Show `markdown`; await the result to know when it is laid out (blocks mount over frames)."""
+        return self.update(render_math(markdown))

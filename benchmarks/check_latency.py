@@ -16,9 +16,9 @@ import statistics
 import time
 from pathlib import Path
 
-from engine.catalog import Catalog
 from engine.checking import check_answer, expected_answer_text, read_as
-from engine.instance import Instance, draw_instance
+from engine.decks.catalog import Catalog
+from engine.decks.instance import Instance, draw_instance
 
 DECKS = Path(__file__).resolve().parent.parent / "decks"
 HOSTILE: dict[str, list[str]] = {

@@ -1,4 +1,4 @@
-"""The first check of a session, with and without `engine.warmup.warm_up()`, against later ones.
+"""The first check of a session, with and without `engine.checking.warmup.warm_up()`, against later ones.
 
 Every measurement runs in a fresh interpreter, as a launch of the app does: it loads the
 bundled decks (the app has them by then), then either
@@ -34,7 +34,7 @@ LATER_CHECKS = 7
 
 def answer_for(card: object) -> str:
     """An answer of the right form for `card`, written without solving it (that is timed)."""
-    from engine.cards import Card
+    from engine.decks.cards import Card
 
     assert isinstance(card, Card)
     if card.kind == "symbolic":
@@ -49,8 +49,8 @@ def answer_for(card: object) -> str:
 
 def child(mode: str, reference: str) -> None:
     """Measure in this (fresh) interpreter and print the figures as one JSON line."""
-    from engine.catalog import Catalog
-    from engine.instance import draw_instance
+    from engine.decks.catalog import Catalog
+    from engine.decks.instance import draw_instance
 
     card = Catalog.load([DECKS]).find_card(reference)
     answer = answer_for(card)
@@ -64,7 +64,7 @@ def child(mode: str, reference: str) -> None:
 
     warm = None
     if mode == "warm":
-        from engine.warmup import warm_up
+        from engine.checking.warmup import warm_up
 
         start = time.perf_counter()
         warm_up()

@@ -42,7 +42,7 @@ import asyncio
 import sys
 from pathlib import Path
 from quizapp.cli import study_paths
-from engine.datadir import database_path
+from engine.storage.datadir import database_path
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp
 

@@ -2,7 +2,7 @@
 
 Decks write math as LaTeX (`$\\hat m_1 = m_1/(1-\\beta_1)$`) so they render on GitHub. Two
 consumers need to know where that math is: the app, which cannot typeset and shows it as
-Unicode (`render_math`), and the Anki export, which hands it to MathJax (engine.anki). They
+Unicode (`render_math`), and the Anki export, which hands it to MathJax (engine.export.anki). They
 used to carry a regex each and disagreed, so there is one finder here, `math_spans`, with
 one rule (pandoc's, which is also what people mean when they write prices in prose):
 

@@ -12,15 +12,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from engine.scheduling import DEFAULT_NEW_LIMIT
 from engine.storage import StoreError
+from engine.study.scheduling import DEFAULT_NEW_LIMIT
 from quizapp.screens.home import DeckRow, HomeScreen
 
 if TYPE_CHECKING:
-    from engine.cards import Card, Deck
-    from engine.drill import DrillOptions
-    from engine.scheduling import StudyScheduler
+    from engine.decks.cards import Card, Deck
     from engine.storage import ReviewStore
+    from engine.study.drill import DrillOptions
+    from engine.study.scheduling import StudyScheduler
 
 
 @runtime_checkable
@@ -68,7 +68,7 @@ class QuizApp(App[None]):
     @property
     def scheduler(self) -> StudyScheduler:
         if self._scheduler is None:
-            from engine.scheduling import StudyScheduler
+            from engine.study.scheduling import StudyScheduler
 
             self._scheduler = StudyScheduler(self.store)
         return self._scheduler
@@ -83,7 +83,7 @@ class QuizApp(App[None]):
     def warm_up(self) -> None:
         """Get the checking machinery ready in the background, once the decks are shown.
 
-        `engine.warmup.warm_up` imports sympy and torch and runs one tiny check of each
+        `engine.checking.warmup.warm_up` imports sympy and torch and runs one tiny check of each
         kind, so that the first real check of a launch is as fast as the later ones.
         Started only after the deck list is drawn, so that these imports (seconds,
         holding the interpreter's lock in long stretches) never compete with it.
@@ -93,7 +93,7 @@ class QuizApp(App[None]):
         self._warmed = True
 
         def load() -> None:
-            from engine.warmup import warm_up
+            from engine.checking.warmup import warm_up
 
             warm_up()
 
@@ -117,7 +117,7 @@ class QuizApp(App[None]):
         self.notify(str(error), title=f"Could not {what}", severity="error", timeout=10, markup=False)
 
     def start_session(self, deck_ids: Iterable[str]) -> None:
-        from engine.session import StudySession
+        from engine.study.session import StudySession
         from quizapp.screens.study import StudyScreen
 
         home = self.screen
@@ -144,8 +144,8 @@ class QuizApp(App[None]):
         self.push_screen(StudyScreen(session))
 
     def start_drill(self, cards: Sequence[Card], options: DrillOptions | None = None) -> None:
-        """A timed drill over `cards` (checked cards only; see engine.drill)."""
-        from engine.drill import DrillOptions, DrillSession
+        """A timed drill over `cards` (checked cards only; see engine.study.drill)."""
+        from engine.study.drill import DrillOptions, DrillSession
         from quizapp.screens.drill import DrillScreen
 
         options = options or DrillOptions(seed=self.seed)
@@ -162,7 +162,7 @@ class QuizApp(App[None]):
         self.push_screen(DrillScreen(session))
 
     def show_stats(self) -> None:
-        from engine.stats import compute_stats
+        from engine.study.stats import compute_stats
         from quizapp.screens.stats import StatsScreen
 
         home = self.home_screen()

@@ -6,8 +6,8 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-from engine.anki import export_anki, markdown_to_html
-from engine.catalog import Catalog
+from engine.decks.catalog import Catalog
+from engine.export.anki import export_anki, markdown_to_html
 from tests.conftest import FIXTURES
 
 

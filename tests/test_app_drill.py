@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from engine.catalog import Catalog
-from engine.drill import DrillOptions, drill_cards
+from engine.decks.catalog import Catalog
 from engine.storage import ReviewStore
+from engine.study.drill import DrillOptions, drill_cards
 from quizapp.app import QuizApp
 from quizapp.screens.drill import DrillScreen
 from quizapp.screens.drill_report import DrillReportScreen

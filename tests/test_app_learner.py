@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from engine.instance import format_value
-from engine.session import AnswerSession
+from engine.decks.instance import format_value
 from engine.storage import ReviewStore
+from engine.study.session import AnswerSession
 from quizapp.app import QuizApp
 from quizapp.screens.home import HomeScreen
 from quizapp.screens.study import StudyScreen
@@ -386,16 +386,16 @@ async def test_the_home_counts_are_fresh_after_a_session(store: ReviewStore, dec
 async def test_a_card_that_cannot_be_drawn_is_skipped_and_nothing_recorded(
     store: ReviewStore, deck: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.session
+    import engine.study.session
 
-    real = engine.session.draw_instance
+    real = engine.study.session.draw_instance
 
     def draw(card: Any, seed: int) -> Any:
         if card.card_id == "residual":
             raise ValueError("a given that cannot be evaluated")
         return real(card, seed)
 
-    monkeypatch.setattr(engine.session, "draw_instance", draw)
+    monkeypatch.setattr(engine.study.session, "draw_instance", draw)
     app = make_app(store, deck)
     async with app.run_test(size=(100, 40)) as pilot:
         await home_loaded(app, pilot)

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cards import Card
-from engine.catalog import Catalog
 from engine.checking import CardUsageError, check_answer, expected_answer_text, option_index
-from engine.instance import draw_instance, format_number, format_value
-from engine.loader import load_deck
+from engine.decks.cards import Card
+from engine.decks.catalog import Catalog
+from engine.decks.instance import draw_instance, format_number, format_value
+from engine.decks.loader import load_deck
 from tests.conftest import DECKS
 
 
@@ -214,12 +214,12 @@ def test_the_choice_part_of_a_steps_answer_is_read_exactly() -> None:
 def test_a_bug_in_the_checker_is_neither_right_nor_wrong(
     starter: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.checking
+    import engine.checking.check
 
     def broken(*args: object, **kwargs: object) -> object:
         raise KeyError("a bug of ours")
 
-    monkeypatch.setattr(engine.checking, "within_tolerance", broken)
+    monkeypatch.setattr(engine.checking.check, "within_tolerance", broken)
     instance = draw_instance(starter.find_card("starter/gelu-at-point"), seed=0)
     verdict = check_answer(instance, "0.5")
     assert verdict.readable and not verdict.judged and not verdict.correct

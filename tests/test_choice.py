@@ -16,11 +16,11 @@ from functools import partial
 
 import pytest
 
-from engine.catalog import Catalog
 from engine.checking import check_answer, check_step, option_index, read_as
+from engine.checking.verdict import Verdict
+from engine.decks.catalog import Catalog
+from engine.decks.instance import Instance, draw_instance
 from engine.errors import ExpressionError
-from engine.instance import Instance, draw_instance
-from engine.verdict import Verdict
 from tests.conftest import DECKS
 
 SEEDS = range(12)  # enough draws for a classifying card to give each of its answers

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import Catalog
+from engine.decks.catalog import Catalog
 from tests.conftest import DECKS, REPO
 
 SEEDS = REPO.parent / "shared" / "seeds"

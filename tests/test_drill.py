@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.cards import Card
-from engine.catalog import Catalog
 from engine.checking import check_answer, expected_answer_text
-from engine.drill import DrillOptions, DrillReport, DrillSession, drill_cards
+from engine.decks.cards import Card
+from engine.decks.catalog import Catalog
 from engine.storage import ReviewStore
+from engine.study.drill import DrillOptions, DrillReport, DrillSession, drill_cards
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

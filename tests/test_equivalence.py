@@ -10,8 +10,8 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from engine.domains import REAL, Domain, DomainError, parse_domain
-from engine.equivalence import SYMPY, Equivalence, equivalent
+from engine.checking.equivalence import SYMPY, Equivalence, equivalent
+from engine.decks.domains import REAL, Domain, DomainError, parse_domain
 from engine.expr.numeric import evaluate
 from engine.expr.parser import parse_with_variables
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.equivalence import equivalent
+from engine.checking.equivalence import equivalent
 from engine.errors import ExpressionError
 from engine.expr.ast import BinOp, Call, Compare, Constant, Index, ListExpr, Name, Neg, Node, Number
 from engine.expr.parser import ParseOptions, parse, parse_with_variables

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.equivalence import equivalent
+from engine.checking.equivalence import equivalent
 from engine.expr.ast import BinOp, Call, Name, Neg, Number
 from engine.expr.parser import ParseOptions, parse
 from engine.expr.printer import to_unicode

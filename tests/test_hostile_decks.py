@@ -23,13 +23,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import loader
-from engine.anki import export_anki
-from engine.catalog import Catalog
+from engine.decks import loader
+from engine.decks.catalog import Catalog
+from engine.decks.loader import MAX_DECK_BYTES, DeckFileError, add_missing_ids, load_deck
+from engine.decks.problems import Problem
+from engine.decks.validation import CardValidator, validate
 from engine.errors import CardNotFound
-from engine.loader import MAX_DECK_BYTES, DeckFileError, add_missing_ids, load_deck
-from engine.problems import Problem
-from engine.validation import CardValidator, validate
+from engine.export.anki import export_anki
 from quizapp.cli import build_parser, main
 
 GOOD: Final = """
@@ -402,17 +402,17 @@ def test_an_unexpected_error_in_a_command_is_one_line_not_a_traceback(
 def test_export_skips_a_card_that_crashes_and_writes_the_rest(
     write_deck: Callable[..., Path], good: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import engine.anki
+    import engine.export.anki
 
     write_deck(GOOD.replace("twice", "thrice"), name="other.md")
-    real = engine.anki.card_fields
+    real = engine.export.anki.card_fields
 
     def exploding(card: Any) -> tuple[str, str]:
         if card.card_id == "thrice":
             raise OverflowError("high - low range exceeds valid bounds")
         return real(card)
 
-    monkeypatch.setattr(engine.anki, "card_fields", exploding)
+    monkeypatch.setattr(engine.export.anki, "card_fields", exploding)
     report = export_anki(Catalog.load([tmp_path]).decks, tmp_path / "out.apkg", timestamp=0)
     assert report.notes == 1
     assert report.skipped == [("other/thrice", "OverflowError: high - low range exceeds valid bounds")]
@@ -450,7 +450,7 @@ def test_a_bad_plot_range_is_a_problem_at_its_line_and_validate_goes_on(
 
 
 def test_samples_has_a_documented_upper_bound(capsys: pytest.CaptureFixture[str], good: Path) -> None:
-    from engine.validation import MAX_SAMPLES
+    from engine.decks.validation import MAX_SAMPLES
     from quizapp import cli
 
     assert cli.MAX_SAMPLES == MAX_SAMPLES == 100_000

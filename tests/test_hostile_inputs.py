@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-from engine.catalog import Catalog
 from engine.checking import check_answer, check_step, read_as
-from engine.domains import parse_domain
-from engine.equivalence import equivalent
+from engine.checking.equivalence import equivalent
+from engine.checking.verdict import Verdict
+from engine.decks.catalog import Catalog
+from engine.decks.domains import parse_domain
+from engine.decks.instance import Instance, draw_instance
 from engine.errors import ExpressionError
 from engine.expr.ast import Node
 from engine.expr.parser import ParseOptions, parse, parse_with_variables
-from engine.instance import Instance, draw_instance
-from engine.verdict import Verdict
 from tests.conftest import DECKS
 
 PARSE_LIMIT_S = 1.0
@@ -256,7 +256,7 @@ def test_adversarial_but_valid_checks_return_in_time(answer: str, expected: str,
 
 
 def test_domains_refuse_hostile_ends() -> None:
-    from engine.domains import DomainError
+    from engine.decks.domains import DomainError
 
     for spec in ["(0, __import__('os'))", "(0, 9^9^9^9)", "(0, x)", "[0, 1e999999]"]:
         with pytest.raises(DomainError, match="cannot read interval end"):
@@ -269,7 +269,7 @@ def test_domains_refuse_hostile_ends() -> None:
 @pytest.fixture(scope="module", autouse=True)
 def sympy_worker_started() -> None:
     """Start the sympy worker once, so that no timed check below pays for its start-up."""
-    from engine.equivalence import SYMPY
+    from engine.checking.equivalence import SYMPY
 
     SYMPY.warm(wait=True)
 
@@ -413,17 +413,17 @@ def test_a_failure_after_the_answer_is_read_is_a_readable_wrong_answer(
     instances: dict[str, Instance], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug of ours must not leave the learner stuck on an answer they cannot fix."""
-    import engine.checking
+    import engine.checking.check
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(engine.checking, "equivalent", broken)
+    monkeypatch.setattr(engine.checking.check, "equivalent", broken)
     verdict = checked(instances["symbolic"], "x + 1")
     assert verdict.readable and not verdict.correct
     assert verdict.interpreted == "x + 1"
     assert verdict.error is not None and "RuntimeError: a bug" in verdict.error
-    monkeypatch.setattr(engine.checking, "evaluate", broken)
+    monkeypatch.setattr(engine.checking.check, "evaluate", broken)
     verdict = checked(instances["numeric"], "1 + 1")
     assert verdict.readable and not verdict.correct and verdict.interpreted == "1 + 1"
     assert read_as(instances["numeric"], "1 + 1") == (
@@ -443,8 +443,8 @@ def test_a_large_result_is_previewed_by_its_shape(instances: dict[str, Instance]
 def test_a_late_task_is_stopped_and_the_worker_replaced() -> None:
     import time as clock
 
+    from engine.checking.timeouts import Worker
     from engine.errors import CheckTimeout
-    from engine.timeouts import Worker
 
     worker = Worker(preload=())
     try:
@@ -463,8 +463,8 @@ def test_a_late_task_is_stopped_and_the_worker_replaced() -> None:
 def test_the_worker_reports_failures_and_caps_its_memory() -> None:
     import sys
 
+    from engine.checking.timeouts import MEMORY_HEADROOM, Worker
     from engine.errors import EvaluationError
-    from engine.timeouts import MEMORY_HEADROOM, Worker
 
     worker = Worker(preload=())
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.cards import Given
-from engine.instance import (
+from engine.decks.cards import Given
+from engine.decks.instance import (
     GivenError,
     draw_values,
     fill_placeholders,

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import yaml
 
-from engine import catalog, loader
-from engine.cards import Deck, Formula
-from engine.catalog import Catalog, DiskCache, deck_files, decode, default_cache_dir, encode
-from engine.loader import LoadResult, add_missing_ids, load_deck, load_decks
-from engine.problems import Problem
+from engine.decks import catalog, loader
+from engine.decks.cards import Deck, Formula
+from engine.decks.catalog import Catalog, DiskCache, deck_files, decode, default_cache_dir, encode
+from engine.decks.loader import LoadResult, add_missing_ids, load_deck, load_decks
+from engine.decks.problems import Problem
 from tests.conftest import DECKS, FIXTURES
 
 GOOD = """
@@ -460,8 +460,8 @@ def test_the_deck_list_from_the_cache_needs_no_numpy_yaml_or_markdown(tmp_path: 
     script = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from engine.catalog import Catalog\n"
-        "import engine.scheduling, engine.storage\n"
+        "from engine.decks.catalog import Catalog\n"
+        "import engine.study.scheduling, engine.storage\n"
         f"catalog = Catalog.load([Path({str(DECKS)!r})], cache_dir=Path({str(tmp_path)!r}))\n"
         "assert catalog.decks\n"
         "print(sorted(m for m in ('numpy', 'yaml', 'markdown_it', 'sympy', 'torch') if m in sys.modules))\n"

@@ -24,11 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.catalog import Catalog
 from engine.checking import check_answer, check_step, read_as
+from engine.checking.verdict import Verdict
+from engine.decks.catalog import Catalog
+from engine.decks.instance import Instance, draw_instance
 from engine.expr.names import FUNCTION_ALIASES, FUNCTIONS
-from engine.instance import Instance, draw_instance
-from engine.verdict import Verdict
 from tests.conftest import DECKS
 
 CHECK_LIMIT_S: Final = 2.0
@@ -53,7 +53,7 @@ CARDS: Final = {
 def instances() -> dict[str, Instance]:
     """An instance of each card, solved, with the sympy worker started: the timed checks
     below measure the check, not the one-off start-up costs."""
-    from engine.equivalence import SYMPY
+    from engine.checking.equivalence import SYMPY
 
     SYMPY.warm(wait=True)
     catalog = Catalog.load([DECKS])

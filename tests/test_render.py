@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from engine.catalog import Catalog
+from engine.decks.catalog import Catalog
+from engine.decks.instance import draw_instance
 from engine.errors import EngineError
-from engine.instance import draw_instance
 from engine.render import MathSpan, latex_to_unicode, math_spans, render_math, replace_math
 from tests.conftest import DECKS, REPO
 

@@ -9,8 +9,10 @@ from pathlib import Path
 import fsrs
 import pytest
 
-from engine.catalog import Catalog
-from engine.scheduling import (
+from engine.checking.verdict import Verdict
+from engine.decks.catalog import Catalog
+from engine.storage import ReviewStore
+from engine.study.scheduling import (
     AGAIN,
     EASY,
     GOOD,
@@ -21,8 +23,6 @@ from engine.scheduling import (
     fsrs_card_id,
     rating_from_verdict,
 )
-from engine.storage import ReviewStore
-from engine.verdict import Verdict
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 TZ = timezone(timedelta(hours=-5))  # a fixed offset, so no tzdata is needed

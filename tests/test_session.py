@@ -1,4 +1,4 @@
-"""The life of an answer (engine.session): checked, rated, recorded with its schedule, re-rated, undone.
+"""The life of an answer (engine.study.session): checked, rated, recorded with its schedule, re-rated, undone.
 
 What matters is what the review log holds at every instant: one review and the card's
 new schedule, written together, or neither.
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.catalog import Catalog
-from engine.drill import DrillOptions, DrillSession
-from engine.scheduling import AGAIN, EASY, GOOD, HARD, StudyScheduler
-from engine.session import StudySession
+from engine.decks.catalog import Catalog
 from engine.storage import ReviewStore
+from engine.study.drill import DrillOptions, DrillSession
+from engine.study.scheduling import AGAIN, EASY, GOOD, HARD, StudyScheduler
+from engine.study.session import StudySession
 from tests.conftest import FIXTURES
 
 FIXTURE_DECK = FIXTURES / "study"
@@ -190,9 +190,9 @@ KILL_BETWEEN = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from engine.catalog import Catalog
-    from engine.scheduling import StudyScheduler
-    from engine.session import StudySession
+    from engine.decks.catalog import Catalog
+    from engine.study.scheduling import StudyScheduler
+    from engine.study.session import StudySession
     from engine.storage import ReviewStore
 
     store = ReviewStore.open(Path(sys.argv[1]))
@@ -249,7 +249,7 @@ def test_concurrent_reviews_of_one_card_lose_no_count(tmp_path: Path) -> None:
     read-compute-write of the card's state is one transaction, so no increment is lost."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from engine.verdict import Verdict
+    from engine.checking.verdict import Verdict
 
     path = tmp_path / "shared.sqlite3"
     ReviewStore.open(path).close()

@@ -133,8 +133,8 @@ def test_summary_screen(snap_compare: Any, tmp_path: Path) -> None:
 def drill_app(tmp_path: Path) -> QuizApp:
     from datetime import UTC
 
-    from engine.catalog import Catalog
-    from engine.drill import DrillOptions, drill_cards
+    from engine.decks.catalog import Catalog
+    from engine.study.drill import DrillOptions, drill_cards
 
     store = ReviewStore.open(tmp_path / "quizapp.sqlite3", local_tz=UTC)
     cards = drill_cards(Catalog.load([FIXTURES / "drill"]).decks)

@@ -10,10 +10,10 @@ from typing import Any
 
 from textual.widgets import DataTable, Static
 
-from engine.catalog import Catalog
-from engine.stats import compute_stats, format_stats
+from engine.checking.verdict import Verdict
+from engine.decks.catalog import Catalog
 from engine.storage import DrillResult, ReviewStore
-from engine.verdict import Verdict
+from engine.study.stats import compute_stats, format_stats
 from tests.conftest import FIXTURES
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -21,7 +21,7 @@ NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 def populate(store: ReviewStore) -> None:
     """Two study days and a drill: the same log the stats screen tests use."""
-    from engine.scheduling import StudyScheduler
+    from engine.study.scheduling import StudyScheduler
 
     scheduler = StudyScheduler(store)
     right = Verdict(True, "0.4", "0.4", "Correct.", score=1.0)

@@ -14,16 +14,16 @@ from pathlib import Path
 import fsrs
 import pytest
 
-from engine import datadir
+from engine.checking.verdict import Verdict
 from engine.storage import (
     MIGRATIONS,
     SCHEMA_VERSION,
     Migration,
     ReviewStore,
     StoreError,
+    datadir,
     day_start,
 )
-from engine.verdict import Verdict
 from tests.conftest import REPO
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -412,7 +412,7 @@ def test_reading_skips_a_damaged_row_names_it_and_forgets_it_once_repaired(store
 def test_a_damaged_card_state_is_skipped_and_the_counts_go_on(
     store: ReviewStore, column: str, value: str, problem: str
 ) -> None:
-    from engine.scheduling import StudyScheduler
+    from engine.study.scheduling import StudyScheduler
 
     scheduler = StudyScheduler(store)
     for card_id in ("starter/a", "starter/b"):

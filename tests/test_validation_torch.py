@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
+from engine.decks.validation import validate
 from engine.references import render_reference_docs
-from engine.validation import validate
 from tests.conftest import FIXTURES, REPO
 
 NOTES = FIXTURES / "notes"

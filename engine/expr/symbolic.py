@@ -59,7 +59,7 @@ def to_sympy(node: Node, assumptions: Assumptions | None = None) -> Any:
     return _Converter(assumptions or {}).convert(node)
 
 
-# The exact passes of `engine.equivalence`, run in its sympy worker process.
+# The exact passes of `engine.checking.equivalence`, run in its sympy worker process.
 
 
 def same_canonical_form(answer: Node, expected: Node, facts: Assumptions) -> bool:

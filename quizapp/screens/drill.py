@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from engine.checking import expected_answer_text, option_lines, read_as, read_parts, split_step_answers
-from engine.drill import DrillSession
 from engine.storage import StoreError
+from engine.study.drill import DrillSession
 from quizapp.screens.study import problem_text
 from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.prompt_view import PromptView

@@ -24,8 +24,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 if TYPE_CHECKING:
-    from engine.cards import Deck
-    from engine.problems import Problem
+    from engine.decks.cards import Deck
+    from engine.decks.problems import Problem
     from quizapp.app import QuizApp
 
 ALL_DECKS = "*"
@@ -90,8 +90,8 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="decks", exit_on_error=False)
     def load_decks(self) -> None:
-        from engine.cards import Deck
-        from engine.catalog import Catalog, default_cache_dir
+        from engine.decks.cards import Deck
+        from engine.decks.catalog import Catalog, default_cache_dir
         from engine.storage import StoreError
 
         # Decks read by an earlier launch, unchanged since, come from the cache (plain JSON).

@@ -1,6 +1,6 @@
 """The statistics screen: the review log as plots (textual-plotext) and a short summary.
 
-The numbers are `engine.stats.Stats`, the same `quizapp stats` prints, so the screen and
+The numbers are `engine.study.stats.Stats`, the same `quizapp stats` prints, so the screen and
 the command line cannot disagree; this module only lays them out. plotext is imported
 with this module, which the app imports only when the screen is opened. Rows of the log
 that could not be read are listed above the plots: the numbers leave them out, and the
@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from engine.stats import Stats
+from engine.study.stats import Stats
 
 PLOTTED_DAYS = 14
 PLOTTED_TAGS = 8

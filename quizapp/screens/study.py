@@ -3,7 +3,7 @@
 The flow per card: the prompt (math as Unicode) and an answer line with a live preview.
 Enter on an answer that cannot be read keeps it in the line with what is wrong; a
 readable one is checked in a worker thread and recorded by the session
-(`engine.session`) with the card's new schedule, in one transaction. The verdict bar
+(`engine.study.session`) with the card's new schedule, in one transaction. The verdict bar
 then shows the verdict and the rating, which 1–4 change (the same record) before Enter
 moves on; `u` takes the last answer back. Flash cards are revealed with space and rated
 with 1–4. Steps cards are answered part by part: each Enter moves to the next part at
@@ -27,13 +27,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from engine.cards import Card, Step
 from engine.checking import option_lines
+from engine.checking.verdict import Verdict
+from engine.decks.cards import Card, Step
+from engine.decks.instance import Instance
 from engine.errors import EngineError
-from engine.instance import Instance
-from engine.session import Answered, StudySession
 from engine.storage import StoreError
-from engine.verdict import Verdict
+from engine.study.session import Answered, StudySession
 from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.feedback import FeedbackPanel, VerdictBar, headline, rating_line
 from quizapp.widgets.prompt_view import PromptView

@@ -1,6 +1,6 @@
 """A card's function drawn in the terminal: the curve, its derivative, and the asked point.
 
-The numbers come from `engine.plot.plot_data`; this only draws them with textual-plotext,
+The numbers come from `engine.decks.plot.plot_data`; this only draws them with textual-plotext,
 which is imported when a plot is first shown, never at quizapp's start.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from engine.instance import format_number
-from engine.plot import PlotData
+from engine.decks.instance import format_number
+from engine.decks.plot import PlotData
 
 
 class FunctionPlot(PlotextPlot):

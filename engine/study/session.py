@@ -29,11 +29,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
-from engine.cards import Card, Step
-from engine.instance import Instance, draw_instance
-from engine.scheduling import DEFAULT_NEW_LIMIT, StudyScheduler, expected_ms, rating_from_verdict
+from engine.checking.verdict import Verdict
+from engine.decks.cards import Card, Step
+from engine.decks.instance import Instance, draw_instance
 from engine.storage import Mode, Reschedule, ReviewStore, to_utc
-from engine.verdict import Verdict
+from engine.study.scheduling import DEFAULT_NEW_LIMIT, StudyScheduler, expected_ms, rating_from_verdict
 
 
 @dataclass(frozen=True)

@@ -27,284 +27,37 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 
 import fsrs
 
-from engine.errors import EngineError
-from engine.verdict import Verdict
-
-Mode = Literal["study", "drill"]
-T = TypeVar("T")
-MODES: Final[tuple[Mode, ...]] = ("study", "drill")
-DAY_START_HOUR: Final = 4
-"""A study day starts at 04:00 local time (as in Anki), so a late-night session counts
-towards the day it began."""
-
-BUSY_TIMEOUT_S: Final = 5.0
-
-
-class StoreError(EngineError):
-    """The review log cannot be used (corrupt, from a newer quizapp, unreachable); the message says why."""
-
-
-@dataclass(frozen=True)
-class Migration:
-    """One schema step: the SQL statements that take the log from version N-1 to N."""
-
-    description: str
-    statements: tuple[str, ...]
-
-
-MIGRATIONS: Final[tuple[Migration, ...]] = (
-    Migration(
-        "sessions, reviews and card states",
-        (
-            """
-            CREATE TABLE sessions (
-                id INTEGER PRIMARY KEY,
-                started_at TEXT NOT NULL,
-                ended_at TEXT,
-                mode TEXT NOT NULL CHECK (mode IN ('study', 'drill')),
-                deck_ids TEXT NOT NULL  -- a JSON list of deck ids
-            )
-            """,
-            """
-            CREATE TABLE reviews (
-                id INTEGER PRIMARY KEY,
-                session_id INTEGER REFERENCES sessions(id),
-                reviewed_at TEXT NOT NULL,
-                card_id TEXT NOT NULL,  -- the full id, deck-id/card-id
-                deck_id TEXT NOT NULL,
-                seed INTEGER,
-                answer TEXT NOT NULL,
-                correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
-                score REAL NOT NULL,
-                mistake TEXT,
-                rating INTEGER CHECK (rating BETWEEN 1 AND 4),
-                duration_ms INTEGER NOT NULL,
-                verdict_json TEXT,
-                mode TEXT NOT NULL CHECK (mode IN ('study', 'drill'))
-            )
-            """,
-            "CREATE INDEX reviews_by_card ON reviews (card_id, reviewed_at)",
-            "CREATE INDEX reviews_by_time ON reviews (reviewed_at)",
-            """
-            CREATE TABLE card_states (
-                card_id TEXT PRIMARY KEY,
-                fsrs_json TEXT NOT NULL,  -- fsrs.Card.to_dict() as JSON
-                due TEXT NOT NULL,
-                last_review TEXT,
-                reps INTEGER NOT NULL DEFAULT 0,
-                lapses INTEGER NOT NULL DEFAULT 0
-            )
-            """,
-            "CREATE INDEX card_states_by_due ON card_states (due)",
-        ),
-    ),
-    Migration(
-        "drill results",
-        (
-            """
-            CREATE TABLE drill_results (
-                session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
-                finished_at TEXT NOT NULL,
-                questions INTEGER NOT NULL,  -- how many the drill set
-                answered INTEGER NOT NULL,
-                correct INTEGER NOT NULL,
-                score REAL NOT NULL,  -- the sum of the answers' scores (partial credit counts)
-                duration_ms INTEGER NOT NULL,
-                time_limit_s INTEGER,
-                seed INTEGER,
-                scheduled INTEGER NOT NULL CHECK (scheduled IN (0, 1))
-            )
-            """,
-        ),
-    ),
-    Migration(
-        "the schedule change each review made, for re-rating and undo",
-        (
-            # 1 when the review moved the card's schedule (study, or a drill with --schedule).
-            "ALTER TABLE reviews ADD COLUMN scheduled INTEGER NOT NULL DEFAULT 0 CHECK (scheduled IN (0, 1))",
-            # The card's state before the review, as JSON {"card", "reps", "lapses"};
-            # NULL when the card had none (first review) or the review did not schedule.
-            "ALTER TABLE reviews ADD COLUMN state_before TEXT",
-        ),
-    ),
+from engine.checking.verdict import Verdict
+from engine.storage.records import (
+    DAY_START_HOUR,
+    FLASH_RIGHT_FROM,
+    MODES,
+    CardRecord,
+    CardState,
+    DamagedRow,
+    DrillResult,
+    Mode,
+    Reschedule,
+    ReviewRow,
+    SessionRow,
+    StoreError,
+    check_rating,
+    day_start,
+    deck_of,
+    parse_stamp,
+    stamp,
+    to_utc,
 )
-SCHEMA_VERSION: Final = len(MIGRATIONS)
+from engine.storage.schema import BUSY_TIMEOUT_S, MIGRATIONS, Migration, check_and_configure
 
-
-# -- records -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReviewRow:
-    """One recorded answer."""
-
-    id: int
-    session_id: int | None
-    reviewed_at: datetime
-    card_id: str
-    deck_id: str
-    seed: int | None
-    answer: str
-    correct: bool
-    score: float
-    mistake: str | None
-    rating: int | None
-    duration_ms: int
-    verdict_json: str | None
-    mode: str
-
-    def verdict(self) -> Verdict | None:
-        """The verdict as it was given (None for a flash card, which is self-rated)."""
-        if self.verdict_json is None:
-            return None
-        return _verdict_from_dict(json.loads(self.verdict_json))
-
-
-@dataclass(frozen=True)
-class SessionRow:
-    id: int
-    started_at: datetime
-    ended_at: datetime | None
-    mode: str
-    deck_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DrillResult:
-    """How one drill went, kept so that the next drill's report can compare with it."""
-
-    session_id: int
-    finished_at: datetime
-    questions: int
-    answered: int
-    correct: int
-    score: float
-    duration_ms: int
-    time_limit_s: int | None = None
-    seed: int | None = None
-    scheduled: bool = False
-
-    @property
-    def accuracy(self) -> float:
-        """The score as a fraction of the questions set (unanswered ones count as wrong)."""
-        return self.score / self.questions if self.questions else 0.0
-
-
-@dataclass(frozen=True)
-class CardRecord:
-    """A card's stored scheduling state, with counters fsrs itself does not keep."""
-
-    card_id: str
-    card: fsrs.Card
-    due: datetime
-    last_review: datetime | None
-    reps: int
-    lapses: int
-
-
-@dataclass(frozen=True)
-class CardState:
-    """What a review leaves of a card: its fsrs state, and the counters fsrs does not keep."""
-
-    card: fsrs.Card
-    reps: int
-    lapses: int
-
-    def to_json(self) -> str:
-        return json.dumps({"card": self.card.to_dict(), "reps": self.reps, "lapses": self.lapses})
-
-    @classmethod
-    def from_json(cls, text: str) -> CardState:
-        data = json.loads(text)
-        return cls(fsrs.Card.from_dict(data["card"]), int(data["reps"]), int(data["lapses"]))
-
-
-@dataclass(frozen=True)
-class DamagedRow:
-    """A row of the log that means nothing to quizapp, so reading the log skipped it.
-
-    SQLite's own integrity check passes such a row: it is sound SQL holding a value that
-    a hand edit or a broken tool put there (fsrs_json that is not JSON, a reviewed_at
-    that is not a date). One such row must not hide every other answer, so readers skip
-    it and say which one it was, for someone to repair or delete.
-    """
-
-    table: str
-    row: str  # how to find it: "id 7 (card deck/card)", "card deck/card", "session 3"
-    problem: str
-
-    def __str__(self) -> str:
-        return f"skipped a damaged row of the review log: {self.table} {self.row}: {self.problem}"
-
-
-Reschedule = Callable[[CardState | None, int], CardState]
-"""The next state of a card, from its state before a review (None: never studied) and the
-rating; `StudyScheduler.rescheduler` makes one. The store calls it inside the transaction
-that records the review, so the state it reads is the state it replaces."""
-
-FLASH_RIGHT_FROM: Final = 2
-"""A flash card is self-rated: Hard (recalled, with effort) and better count as right."""
-
-
-# -- time --------------------------------------------------------------------------------
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def to_utc(moment: datetime | None) -> datetime:
-    """`moment` (default: now) in UTC; naive datetimes are refused, since their zone is a guess."""
-    if moment is None:
-        return utc_now()
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"expected a timezone-aware datetime, got {moment!r}")
-    return moment.astimezone(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    # One fixed width (microseconds, +00:00) so that comparing text compares times.
-    return to_utc(moment).isoformat(timespec="microseconds")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def day_start(now: datetime | None = None, hour: int = DAY_START_HOUR, tz: tzinfo | None = None) -> datetime:
-    """When the study day containing `now` began: the last `hour`:00 in local time `tz`, in UTC.
-
-    `tz` None means the system's local zone; pass a `zoneinfo.ZoneInfo` to pin it (tests,
-    or a user who travels).
-    """
-    moment = to_utc(now)
-    local = moment.astimezone(tz) if tz is not None else moment.astimezone()
-    start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if local < start:
-        start -= timedelta(days=1)
-    return start.astimezone(UTC)
-
-
-def deck_of(card_id: str) -> str:
-    """The deck id of a full card id (`deck-id/card-id`)."""
-    deck_id, slash, rest = card_id.partition("/")
-    if not slash or not deck_id or not rest:
-        raise ValueError(f"expected a full card id 'deck-id/card-id', got {card_id!r}")
-    return deck_id
-
-
-def _check_rating(rating: int) -> int:
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 4:
-        raise ValueError(f"a rating is 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy), got {rating!r}")
-    return int(rating)
+T = TypeVar("T")
 
 
 # -- the store ---------------------------------------------------------------------------
@@ -354,7 +107,7 @@ class ReviewStore:
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the review log {path}: {error}") from error
         try:
-            _check_and_configure(connection, path, migrations)
+            check_and_configure(connection, path, migrations)
         except BaseException:
             connection.close()
             raise
@@ -394,13 +147,13 @@ class ReviewStore:
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO sessions (started_at, mode, deck_ids) VALUES (?, ?, ?)",
-                (_stamp(to_utc(now)), mode, json.dumps(list(deck_ids))),
+                (stamp(to_utc(now)), mode, json.dumps(list(deck_ids))),
             )
             return _rowid(cursor)
 
     def end_session(self, session_id: int, now: datetime | None = None) -> None:
         with self._write() as db:
-            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (_stamp(to_utc(now)), session_id))
+            db.execute("UPDATE sessions SET ended_at = ? WHERE id = ?", (stamp(to_utc(now)), session_id))
 
     def sessions(self) -> list[SessionRow]:
         """Every session, oldest first (a damaged row is skipped: see `damaged_rows`)."""
@@ -420,7 +173,7 @@ class ReviewStore:
                 """,
                 (
                     result.session_id,
-                    _stamp(result.finished_at),
+                    stamp(result.finished_at),
                     result.questions,
                     result.answered,
                     result.correct,
@@ -470,7 +223,7 @@ class ReviewStore:
         """
         deck_id = deck_of(card_id)
         if rating is not None:
-            _check_rating(rating)
+            check_rating(rating)
         if duration_ms < 0:
             raise ValueError(f"duration_ms must be >= 0, got {duration_ms}")
         if mode not in MODES:
@@ -496,7 +249,7 @@ class ReviewStore:
                 """,
                 (
                     session_id,
-                    _stamp(to_utc(now)),
+                    stamp(to_utc(now)),
                     card_id,
                     deck_id,
                     seed,
@@ -525,7 +278,7 @@ class ReviewStore:
         card had before that review, in the same transaction: the log never holds a
         rating and a schedule that disagree.
         """
-        _check_rating(rating)
+        check_rating(rating)
         right = rating >= FLASH_RIGHT_FROM
         with self._transaction() as db:
             cursor = db.execute(
@@ -585,7 +338,7 @@ class ReviewStore:
             params.append(card_id)
         if since is not None:
             clauses.append("reviewed_at >= ?")
-            params.append(_stamp(to_utc(since)))
+            params.append(stamp(to_utc(since)))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._all(
             f"SELECT {_REVIEW_COLUMNS} FROM reviews {where} ORDER BY reviewed_at, id",
@@ -610,7 +363,7 @@ class ReviewStore:
             params.append(mode)
         row = self._one(
             f"SELECT COUNT(*) FROM reviews WHERE reviewed_at >= ? {where}",
-            [_stamp(start), *params],
+            [stamp(start), *params],
         )
         return int(row[0])
 
@@ -634,7 +387,7 @@ class ReviewStore:
                 GROUP BY card_id HAVING MIN(reviewed_at) >= ?
             )
             """,
-            [*params, _stamp(start)],
+            [*params, stamp(start)],
         )
         return int(row[0])
 
@@ -753,68 +506,6 @@ class ReviewStore:
 # -- helpers -----------------------------------------------------------------------------
 
 
-def _check_and_configure(db: sqlite3.Connection, path: Path, migrations: Sequence[Migration]) -> None:
-    """Refuse a damaged or newer file before anything writes to it, then configure and migrate."""
-    untouched = "it was left untouched"
-    try:
-        # Reads only: the first read of a file that is not a database fails here.
-        version = int(db.execute("PRAGMA user_version").fetchone()[0])
-        problems = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
-    except sqlite3.OperationalError as error:
-        raise StoreError(f"cannot open the review log {path}: {error}") from error
-    except sqlite3.DatabaseError as error:
-        raise StoreError(
-            f"{path} is not a usable quizapp review log ({error}); {untouched}. "
-            "Move it aside (or restore a backup) and quizapp will start a new one."
-        ) from error
-    if problems != ["ok"]:
-        detail = "; ".join(str(p) for p in problems[:3])
-        raise StoreError(
-            f"the review log {path} is damaged (quick_check: {detail}); {untouched}. "
-            "Move it aside (or restore a backup) and quizapp will start a new one."
-        )
-    if version > len(migrations):
-        raise StoreError(
-            f"the review log {path} was created by a newer version of quizapp (schema {version}, "
-            f"this one knows up to {len(migrations)}); {untouched}. Upgrade quizapp to use it."
-        )
-    if version == 0 and db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-        raise StoreError(
-            f"{path} is a SQLite database but not a quizapp review log (it has tables and no "
-            f"schema version); {untouched}."
-        )
-    try:
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        db.execute("PRAGMA foreign_keys = ON")
-        mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise StoreError(f"cannot switch the review log {path} to WAL mode (it is in {mode} mode)")
-        # NORMAL in WAL mode: a commit survives the process being killed (not a power cut).
-        db.execute("PRAGMA synchronous = NORMAL")
-        _migrate(db, version, migrations)
-    except sqlite3.DatabaseError as error:
-        raise StoreError(f"cannot set up the review log {path}: {error}") from error
-
-
-def _migrate(db: sqlite3.Connection, version: int, migrations: Sequence[Migration]) -> None:
-    """Apply the steps after `version`, each atomically with its `user_version` bump."""
-    for number, migration in enumerate(migrations[version:], start=version + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have migrated while we waited for the write lock.
-            current = int(db.execute("PRAGMA user_version").fetchone()[0])
-            if current >= number:
-                db.execute("COMMIT")
-                continue
-            for statement in migration.statements:
-                db.execute(statement)
-            db.execute(f"PRAGMA user_version = {number}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-
-
 def _deck_filter(deck_ids: Iterable[str] | None) -> tuple[str, list[Any]]:
     if deck_ids is None:
         return "", []
@@ -856,7 +547,7 @@ def _aware(text: Any) -> datetime:
     """A stored time; naive ones are read as local time, as `_parse` does."""
     if not isinstance(text, str):
         raise TypeError(f"expected text, got {type(text).__name__}")
-    return _parse(text)
+    return parse_stamp(text)
 
 
 def _deck_ids(text: Any) -> tuple[str, ...]:
@@ -938,7 +629,7 @@ def _save_state(db: sqlite3.Connection, card_id: str, state: CardState) -> None:
 def _upsert_state(
     db: sqlite3.Connection, card_id: str, card: fsrs.Card, reps: int | None, lapses: int | None
 ) -> None:
-    last = _stamp(card.last_review) if card.last_review is not None else None
+    last = stamp(card.last_review) if card.last_review is not None else None
     db.execute(
         """
         INSERT INTO card_states (card_id, fsrs_json, due, last_review, reps, lapses)
@@ -950,7 +641,7 @@ def _upsert_state(
             reps = COALESCE(?, card_states.reps),
             lapses = COALESCE(?, card_states.lapses)
         """,
-        (card_id, json.dumps(card.to_dict()), _stamp(card.due), last, reps, lapses, reps, lapses),
+        (card_id, json.dumps(card.to_dict()), stamp(card.due), last, reps, lapses, reps, lapses),
     )
 
 
@@ -968,9 +659,3 @@ def _card_record(row: Any) -> CardRecord:
 def _rowid(cursor: sqlite3.Cursor) -> int:
     assert cursor.lastrowid is not None
     return cursor.lastrowid
-
-
-def _verdict_from_dict(data: dict[str, Any]) -> Verdict:
-    parts = tuple(_verdict_from_dict(part) for part in data.get("parts", ()))
-    fields = {k: v for k, v in data.items() if k in Verdict.__dataclass_fields__ and k != "parts"}
-    return Verdict(**fields, parts=parts)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.cards import Card, CardKind
+    from engine.decks.cards import Card, CardKind
 
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -61,11 +61,11 @@ def warm_up() -> None:
 
 def _import_libraries() -> None:
     """torch and the engine's checking modules (and numpy); sympy runs in the checker's
-    worker process (engine.timeouts), which is started here without waiting for it."""
-    from engine.equivalence import SYMPY
+    worker process (engine.checking.timeouts), which is started here without waiting for it."""
+    from engine.checking.equivalence import SYMPY
 
     SYMPY.warm()
-    for module in ("torch", "engine.checking", "engine.solution"):
+    for module in ("torch", "engine.checking", "engine.decks.solution"):
         importlib.import_module(module)
 
 
@@ -73,8 +73,8 @@ def _symbolic_check() -> None:
     """Three answers to tanh′(x) = 1 − tanh(x)²: equal in sympy's canonical form, equal
     only at the sampled points, and a declared mistake (each takes its own path through
     the check: sympy, numpy at random points, the mistakes)."""
-    from engine.cards import DeclaredMistake, Formula
-    from engine.domains import REAL
+    from engine.decks.cards import DeclaredMistake, Formula
+    from engine.decks.domains import REAL
 
     card = _card(
         "symbolic",
@@ -94,7 +94,7 @@ def _optimizer_check() -> None:
     share that cost, so one is enough. A steps card also brings in what only steps
     cards use (labels of the parts, rendered from their prompts).
     """
-    from engine.cards import Formula, Given, ReferenceUse, Step
+    from engine.decks.cards import Formula, Given, ReferenceUse, Step
 
     card = _card(
         "optimizer",
@@ -111,7 +111,7 @@ def _optimizer_check() -> None:
 
 def _functional_check() -> None:
     """One `torch.nn.functional` op (GELU) through its reference, as a numeric card runs it."""
-    from engine.cards import Given, ReferenceUse
+    from engine.decks.cards import Given, ReferenceUse
 
     card = _card("functional", "numeric", given=(Given("x", 0.5, 1),), reference=ReferenceUse("gelu", 1))
     _check(card, "0.35")
@@ -119,7 +119,7 @@ def _functional_check() -> None:
 
 def _card(card_id: str, kind: CardKind, **fields: Any) -> Card:
     """A card as the loader would read it, for a deck that exists only in memory."""
-    from engine.cards import Card
+    from engine.decks.cards import Card
 
     return Card(
         deck_id="warm-up",
@@ -141,7 +141,7 @@ def _check(card: Card, answer: str) -> None:
     so it is raised as a failure of this step (and logged), not silently taken as warm.
     """
     from engine.checking import check_answer
-    from engine.instance import draw_instance
+    from engine.decks.instance import draw_instance
 
     verdict = check_answer(draw_instance(card, 0), answer)
     if not verdict.readable:

@@ -2,7 +2,7 @@
 
 `StudyScheduler.queue(card_ids)` gives the cards to study now, due ones first, then new
 ones under one daily limit shared by every deck. Answers are recorded by a session
-(`engine.session`), which passes `StudyScheduler.rescheduler(...)` to the review log so
+(`engine.study.session`), which passes `StudyScheduler.rescheduler(...)` to the review log so
 that the answer and the card's next state are written in one transaction.
 
 A card's identity is its full id (`deck-id/card-id`), never its text: editing a card
@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Final
 
 import fsrs
 
+from engine.checking.verdict import Verdict
 from engine.storage import CardState, Reschedule, ReviewStore, deck_of, to_utc
-from engine.verdict import Verdict
 
-if TYPE_CHECKING:  # engine.cards pulls in numpy; the app imports this module at start-up
-    from engine.cards import CardKind
+if TYPE_CHECKING:  # engine.decks.cards pulls in numpy; the app imports this module at start-up
+    from engine.decks.cards import CardKind
 
 AGAIN: Final = int(fsrs.Rating.Again)
 HARD: Final = int(fsrs.Rating.Hard)
@@ -188,7 +188,7 @@ class StudyScheduler:
     ) -> fsrs.Card:
         """Apply a rating to the card's stored state without recording an answer; return the new state.
 
-        For imports and tests: a study or drill answer goes through `engine.session`,
+        For imports and tests: a study or drill answer goes through `engine.study.session`,
         which writes the answer and this change together.
         """
         deck_of(card_id)

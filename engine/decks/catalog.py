@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path, PurePath
 from typing import Any, Final
 
-from engine.cards import (
+from engine.decks.cards import (
     Card,
     Deck,
     DeclaredMistake,
@@ -35,10 +35,10 @@ from engine.cards import (
     Step,
     Tolerance,
 )
-from engine.domains import Domain
+from engine.decks.domains import Domain
+from engine.decks.loader import LOADER_VERSION, LoadResult, load_deck, load_decks
+from engine.decks.problems import Problem
 from engine.errors import CardNotFound
-from engine.loader import LOADER_VERSION, LoadResult, load_deck, load_decks
-from engine.problems import Problem
 
 CACHE_FORMAT: Final = 1
 CACHE_ENV_VAR: Final = "QUIZAPP_CACHE_DIR"

@@ -10,7 +10,7 @@ the rest of the deck still loads.
 Reading is the slow part of showing the deck list, and the home screen reads the decks
 again each time it is shown, so results are kept in memory keyed by the file's path and
 a hash of its bytes: an unchanged deck is read once per process. A `DeckStore` (see
-`engine.catalog.DiskCache`) can keep them between processes too; for that, PyYAML and
+`engine.decks.catalog.DiskCache`) can keep them between processes too; for that, PyYAML and
 markdown-it are imported only when a deck is actually parsed.
 
 A deck is untrusted input, and one bad deck must never hide the others: only regular
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from engine.cards import (
+from engine.decks.cards import (
     CARD_KINDS,
     Card,
     CardKind,
@@ -49,10 +49,10 @@ from engine.cards import (
     Step,
     Tolerance,
 )
-from engine.domains import Domain, parse_domain
+from engine.decks.domains import Domain, parse_domain
+from engine.decks.problems import Problem, Severity
 from engine.errors import EngineError, ExpressionError
 from engine.expr.tokenizer import tokenize
-from engine.problems import Problem, Severity
 
 if TYPE_CHECKING:
     import yaml
@@ -67,7 +67,7 @@ MAX_YAML_SCALAR_CHARS: Final = 10_000
 MAX_YAML_NUMBER_CHARS: Final = 100
 MAX_YAML_NODES: Final = 10_000  # values in one block; a card has a few dozen
 # Part of the key of decks kept between processes: bump it whenever a change to this
-# module (or to the records in engine.cards) changes what the same file reads into.
+# module (or to the records in engine.decks.cards) changes what the same file reads into.
 LOADER_VERSION: Final = "3"
 _CACHE_SIZE: Final = 256  # decks kept in memory; far more than anyone studies at once
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -790,7 +790,7 @@ class _QuizReader:
         front of a learner (and a bad range, such as `randint(0, 10^100)`, used to fail
         deep in numpy): it is a problem at the given's line, and the card is left out.
         """
-        from engine.instance import GivenError, plan_givens  # numpy: only when a deck is parsed
+        from engine.decks.instance import GivenError, plan_givens  # numpy: only when a deck is parsed
 
         try:
             plan_givens(givens)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
 
-from engine.cards import Card
+from engine.decks.cards import Card
 from engine.storage import DAY_START_HOUR, DamagedRow, DrillResult, ReviewStore, to_utc
 
 DEFAULT_DAYS: Final = 30

@@ -16,18 +16,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Card, Formula
-from engine.catalog import Catalog
 from engine.checking import option_index
-from engine.domains import Domain
-from engine.equivalence import equivalent
-from engine.errors import EngineError, ExpressionError
-from engine.expr.ast import Node
-from engine.expr.names import canonical_name
-from engine.expr.numeric import evaluate
-from engine.expr.parser import ParseOptions, parse
-from engine.expr.symbolic import to_sympy
-from engine.instance import (
+from engine.checking.equivalence import equivalent
+from engine.decks.cards import Card, Formula
+from engine.decks.catalog import Catalog
+from engine.decks.domains import Domain
+from engine.decks.instance import (
     GivenError,
     draw_values,
     format_number,
@@ -36,9 +30,22 @@ from engine.instance import (
     placeholders,
     plan_givens,
 )
-from engine.loader import unexpected_error
-from engine.problems import Problem, Severity
-from engine.solution import FormulaError, Target, card_output, evaluate_formula, run_card_reference, solve
+from engine.decks.loader import unexpected_error
+from engine.decks.problems import Problem, Severity
+from engine.decks.solution import (
+    FormulaError,
+    Target,
+    card_output,
+    evaluate_formula,
+    run_card_reference,
+    solve,
+)
+from engine.errors import EngineError, ExpressionError
+from engine.expr.ast import Node
+from engine.expr.names import canonical_name
+from engine.expr.numeric import evaluate
+from engine.expr.parser import ParseOptions, parse
+from engine.expr.symbolic import to_sympy
 
 Array = npt.NDArray[np.float64]
 DEFAULT_SAMPLES = 200
@@ -129,7 +136,7 @@ class CardValidator:
 
     def plot(self) -> None:
         """The plot must evaluate over its range, for every sampled instance (up to `PLOT_SAMPLES`)."""
-        from engine.plot import PlotError, plot_data
+        from engine.decks.plot import PlotError, plot_data
 
         card = self.card
         assert card.plot is not None

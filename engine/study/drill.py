@@ -1,7 +1,7 @@
 """A timed drill: mixed questions, fresh instances, and an honest report at the end.
 
 Drills serve interview preparation, not daily review, so they differ from a study
-session (`engine.session`) in three ways:
+session (`engine.study.session`) in three ways:
 
 - the questions are a random mix of checked cards (flash cards are self-rated, which a
   timed drill cannot score), drawn from any decks and tags, each a fresh instance;
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Final
 
-from engine.cards import Card, Deck
-from engine.instance import Instance
-from engine.scheduling import StudyScheduler
-from engine.session import Answered, AnswerSession
+from engine.checking.verdict import Verdict
+from engine.decks.cards import Card, Deck
+from engine.decks.instance import Instance
 from engine.storage import DrillResult, Mode, ReviewStore, to_utc
-from engine.verdict import Verdict
+from engine.study.scheduling import StudyScheduler
+from engine.study.session import Answered, AnswerSession
 
 DEFAULT_COUNT: Final = 10
 DEFAULT_MINUTES: Final = 10.0

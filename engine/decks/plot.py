@@ -16,7 +16,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Formula, PlotSpec
+from engine.decks.cards import Formula, PlotSpec
 from engine.errors import EngineError
 from engine.expr.ast import Node, free_names
 from engine.expr.names import canonical_name

@@ -57,7 +57,7 @@ TASK_CPU_LIMIT_S: Final = 30  # CPU seconds a task may use if no parent stops it
 # constant: nothing a learner types is ever part of it.
 _BOOTSTRAP: Final = (
     "import pickle, sys; sys.path[:0] = pickle.load(sys.stdin.buffer); "
-    "from engine.timeouts import serve; serve()"
+    "from engine.checking.timeouts import serve; serve()"
 )
 
 

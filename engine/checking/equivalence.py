@@ -16,7 +16,7 @@ WeBWorK and Numbas compare at random points instead. We combine the two:
    decide.
 
 Every sympy call (passes 1 and 4) runs in a worker process with a deadline
-(`engine.timeouts`), on a tree `to_sympy` has bounded, so no answer can hold this process:
+(`engine.checking.timeouts`), on a tree `to_sympy` has bounded, so no answer can hold this process:
 a pass that runs late is stopped and counts as undecided.
 """
 
@@ -31,12 +31,12 @@ import mpmath
 import numpy as np
 import numpy.typing as npt
 
-from engine.domains import REAL, Domain
+from engine.checking.timeouts import Worker
+from engine.decks.domains import REAL, Domain
 from engine.errors import EngineError
 from engine.expr.ast import BinOp, Node, Number, free_names, walk
 from engine.expr.numeric import evaluate
 from engine.expr.precise import evaluate_precisely
-from engine.timeouts import Worker
 
 POINTS: Final = 64
 MIN_VALID_POINTS: Final = 16

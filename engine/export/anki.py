@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from engine.cards import Card, Deck
+from engine.decks.cards import Card, Deck
+from engine.decks.loader import unexpected_error
 from engine.errors import EngineError
-from engine.loader import unexpected_error
 from engine.render import MathSpan, replace_math
 
 EXPORT_SEED: Final = 0
@@ -84,7 +84,7 @@ def markdown_to_html(text: str) -> str:
 def card_fields(card: Card) -> tuple[str, str]:
     """The front and back of a card's note; randomised cards as their `EXPORT_SEED` instance."""
     from engine.checking import expected_answer_text
-    from engine.instance import draw_instance
+    from engine.decks.instance import draw_instance
 
     instance = draw_instance(card, EXPORT_SEED)
     front = [f'<div class="title">{html.escape(card.title)}</div>', markdown_to_html(instance.prompt)]

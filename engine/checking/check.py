@@ -22,16 +22,16 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Card, DeclaredMistake, Step, Tolerance
-from engine.equivalence import Equivalence, equivalent
+from engine.checking.equivalence import Equivalence, equivalent
+from engine.checking.verdict import Verdict
+from engine.decks.cards import Card, DeclaredMistake, Step, Tolerance
+from engine.decks.instance import Instance, format_number, format_value
+from engine.decks.solution import Target
 from engine.errors import EngineError, EvaluationError, ExpressionError
 from engine.expr.ast import Neg, Node, Number
 from engine.expr.numeric import Value, describe_shape, evaluate
 from engine.expr.parser import ParseOptions, parse, parse_with_variables
 from engine.expr.printer import to_unicode
-from engine.instance import Instance, format_number, format_value
-from engine.solution import Target
-from engine.verdict import Verdict
 
 Array = npt.NDArray[np.float64]
 _STEP_SEPARATOR: Final = re.compile(r"[;\n]")

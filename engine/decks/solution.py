@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Card, DeclaredMistake, Formula, ReferenceUse, Step
+from engine.decks.cards import Card, DeclaredMistake, Formula, ReferenceUse, Step
 from engine.errors import EngineError
 from engine.expr.ast import free_names
 from engine.expr.names import canonical_name

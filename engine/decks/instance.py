@@ -20,13 +20,13 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from engine.cards import Card, Given
+from engine.decks.cards import Card, Given
+from engine.decks.solution import Solution, solve
 from engine.errors import EngineError, EvaluationError, ExpressionError
 from engine.expr.ast import Node
 from engine.expr.names import canonical_name
 from engine.expr.numeric import evaluate
 from engine.expr.parser import ParseOptions, parse
-from engine.solution import Solution, solve
 
 Array = npt.NDArray[np.float64]
 SAMPLERS: Final = ("uniform", "loguniform", "normal", "randint", "choice")

@@ -1,0 +1,53 @@
+"""The review log: every answer, every session and each card's scheduling state, in SQLite.
+
+Owns the schema and its migrations (`schema`), the records read from and written to the
+log and the conventions they share (`records`: modes, times, card ids), the store itself
+(`log`: `ReviewStore`, where each answer and its schedule change are one transaction),
+and where the log lives on disk (`datadir`).
+
+May import: `engine.errors`, `engine.checking.verdict` (a review keeps its verdict), fsrs.
+Never: `engine.decks`, `engine.study`, textual.
+"""
+
+from engine.storage.log import ReviewStore
+from engine.storage.records import (
+    DAY_START_HOUR,
+    MODES,
+    CardRecord,
+    CardState,
+    DamagedRow,
+    DrillResult,
+    Mode,
+    Reschedule,
+    ReviewRow,
+    SessionRow,
+    StoreError,
+    day_start,
+    deck_of,
+    to_utc,
+    utc_now,
+)
+from engine.storage.schema import BUSY_TIMEOUT_S, MIGRATIONS, SCHEMA_VERSION, Migration
+
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "DAY_START_HOUR",
+    "MIGRATIONS",
+    "MODES",
+    "SCHEMA_VERSION",
+    "CardRecord",
+    "CardState",
+    "DamagedRow",
+    "DrillResult",
+    "Migration",
+    "Mode",
+    "Reschedule",
+    "ReviewRow",
+    "ReviewStore",
+    "SessionRow",
+    "StoreError",
+    "day_start",
+    "deck_of",
+    "to_utc",
+    "utc_now",
+]

@@ -1,0 +1,134 @@
+"""quizapp's engine: decks, checking, studying and the review log, without a user interface.
+
+This module is the engine's public API: what the Textual app and the command line use,
+and what a test of the layering checks they use alone (`tests/test_architecture.py`).
+Each name is imported on first use, so `import engine` costs nothing and the deck list
+never waits for numpy, sympy or torch. docs/engine-api.md lists the names by concern;
+docs/architecture.md says what each subpackage owns.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.authoring.validation import validate as validate
+    from engine.checking.check import CardUsageError as CardUsageError
+    from engine.checking.check import check_answer as check_answer
+    from engine.checking.check import expected_answer_text as expected_answer_text
+    from engine.checking.check import option_lines as option_lines
+    from engine.checking.check import read_as as read_as
+    from engine.checking.check import read_parts as read_parts
+    from engine.checking.check import split_step_answers as split_step_answers
+    from engine.checking.verdict import Verdict as Verdict
+    from engine.checking.warmup import warm_up as warm_up
+    from engine.decks.cards import Card as Card
+    from engine.decks.cards import Deck as Deck
+    from engine.decks.cards import Step as Step
+    from engine.decks.catalog import Catalog as Catalog
+    from engine.decks.catalog import deck_files as deck_files
+    from engine.decks.catalog import default_cache_dir as default_cache_dir
+    from engine.decks.instance import Instance as Instance
+    from engine.decks.instance import draw_instance as draw_instance
+    from engine.decks.instance import format_number as format_number
+    from engine.decks.loader import DeckFileError as DeckFileError
+    from engine.decks.loader import add_missing_ids as add_missing_ids
+    from engine.decks.loader import unexpected_error as unexpected_error
+    from engine.decks.plot import PlotData as PlotData
+    from engine.decks.plot import plot_data as plot_data
+    from engine.decks.problems import Problem as Problem
+    from engine.errors import EngineError as EngineError
+    from engine.export.anki import export_anki as export_anki
+    from engine.references import ReferenceInputError as ReferenceInputError
+    from engine.references import UnknownReference as UnknownReference
+    from engine.references import describe as describe
+    from engine.references import get_reference as get_reference
+    from engine.references import render_reference_docs as render_reference_docs
+    from engine.references import resolve_device as resolve_device
+    from engine.render import render_math as render_math
+    from engine.render import render_math_text as render_math_text
+    from engine.storage.datadir import data_dir as data_dir
+    from engine.storage.datadir import database_path as database_path
+    from engine.storage.log import ReviewStore as ReviewStore
+    from engine.storage.records import StoreError as StoreError
+    from engine.study.drill import DrillOptions as DrillOptions
+    from engine.study.drill import DrillReport as DrillReport
+    from engine.study.drill import DrillSession as DrillSession
+    from engine.study.drill import drill_cards as drill_cards
+    from engine.study.scheduling import DEFAULT_NEW_LIMIT as DEFAULT_NEW_LIMIT
+    from engine.study.scheduling import StudyScheduler as StudyScheduler
+    from engine.study.session import Answered as Answered
+    from engine.study.session import StudySession as StudySession
+    from engine.study.stats import Stats as Stats
+    from engine.study.stats import compute_stats as compute_stats
+    from engine.study.stats import format_stats as format_stats
+
+_EXPORTS: dict[str, str] = {
+    # Decks: reading them, the card model, instances, the author's checks
+    "Card": "engine.decks.cards",
+    "Deck": "engine.decks.cards",
+    "Step": "engine.decks.cards",
+    "Catalog": "engine.decks.catalog",
+    "deck_files": "engine.decks.catalog",
+    "default_cache_dir": "engine.decks.catalog",
+    "Instance": "engine.decks.instance",
+    "draw_instance": "engine.decks.instance",
+    "format_number": "engine.decks.instance",
+    "DeckFileError": "engine.decks.loader",
+    "add_missing_ids": "engine.decks.loader",
+    "unexpected_error": "engine.decks.loader",
+    "PlotData": "engine.decks.plot",
+    "plot_data": "engine.decks.plot",
+    "Problem": "engine.decks.problems",
+    "validate": "engine.authoring.validation",
+    # Checking answers
+    "CardUsageError": "engine.checking.check",
+    "check_answer": "engine.checking.check",
+    "expected_answer_text": "engine.checking.check",
+    "option_lines": "engine.checking.check",
+    "read_as": "engine.checking.check",
+    "read_parts": "engine.checking.check",
+    "split_step_answers": "engine.checking.check",
+    "Verdict": "engine.checking.verdict",
+    "warm_up": "engine.checking.warmup",
+    # Studying: the answer lifecycle, scheduling, drills, statistics
+    "DrillOptions": "engine.study.drill",
+    "DrillReport": "engine.study.drill",
+    "DrillSession": "engine.study.drill",
+    "drill_cards": "engine.study.drill",
+    "DEFAULT_NEW_LIMIT": "engine.study.scheduling",
+    "StudyScheduler": "engine.study.scheduling",
+    "Answered": "engine.study.session",
+    "StudySession": "engine.study.session",
+    "Stats": "engine.study.stats",
+    "compute_stats": "engine.study.stats",
+    "format_stats": "engine.study.stats",
+    # The review log
+    "data_dir": "engine.storage.datadir",
+    "database_path": "engine.storage.datadir",
+    "ReviewStore": "engine.storage.log",
+    "StoreError": "engine.storage.records",
+    # torch references
+    "ReferenceInputError": "engine.references",
+    "UnknownReference": "engine.references",
+    "describe": "engine.references",
+    "get_reference": "engine.references",
+    "render_reference_docs": "engine.references",
+    "resolve_device": "engine.references",
+    # Export, rendering, errors
+    "EngineError": "engine.errors",
+    "export_anki": "engine.export.anki",
+    "render_math": "engine.render",
+    "render_math_text": "engine.render",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

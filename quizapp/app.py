@@ -12,15 +12,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from engine.storage import StoreError
-from engine.study.scheduling import DEFAULT_NEW_LIMIT
+from engine import DEFAULT_NEW_LIMIT, StoreError
 from quizapp.screens.home import DeckRow, HomeScreen
 
 if TYPE_CHECKING:
-    from engine.decks.cards import Card, Deck
-    from engine.storage import ReviewStore
-    from engine.study.drill import DrillOptions
-    from engine.study.scheduling import StudyScheduler
+    from engine import Card, Deck, DrillOptions, ReviewStore, StudyScheduler
 
 
 @runtime_checkable
@@ -68,7 +64,7 @@ class QuizApp(App[None]):
     @property
     def scheduler(self) -> StudyScheduler:
         if self._scheduler is None:
-            from engine.study.scheduling import StudyScheduler
+            from engine import StudyScheduler
 
             self._scheduler = StudyScheduler(self.store)
         return self._scheduler
@@ -93,7 +89,7 @@ class QuizApp(App[None]):
         self._warmed = True
 
         def load() -> None:
-            from engine.checking.warmup import warm_up
+            from engine import warm_up
 
             warm_up()
 
@@ -117,7 +113,7 @@ class QuizApp(App[None]):
         self.notify(str(error), title=f"Could not {what}", severity="error", timeout=10, markup=False)
 
     def start_session(self, deck_ids: Iterable[str]) -> None:
-        from engine.study.session import StudySession
+        from engine import StudySession
         from quizapp.screens.study import StudyScreen
 
         home = self.screen
@@ -145,7 +141,7 @@ class QuizApp(App[None]):
 
     def start_drill(self, cards: Sequence[Card], options: DrillOptions | None = None) -> None:
         """A timed drill over `cards` (checked cards only; see engine.study.drill)."""
-        from engine.study.drill import DrillOptions, DrillSession
+        from engine import DrillOptions, DrillSession
         from quizapp.screens.drill import DrillScreen
 
         options = options or DrillOptions(seed=self.seed)
@@ -162,7 +158,7 @@ class QuizApp(App[None]):
         self.push_screen(DrillScreen(session))
 
     def show_stats(self) -> None:
-        from engine.study.stats import compute_stats
+        from engine import compute_stats
         from quizapp.screens.stats import StatsScreen
 
         home = self.home_screen()

@@ -19,18 +19,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from engine.errors import EngineError
+from engine import EngineError
 from quizapp.paths import bundled_decks_dir
 
 if TYPE_CHECKING:  # the commands import what they use, so `quizapp` starts fast
-    from engine.checking.verdict import Verdict
-    from engine.decks.cards import Card
-    from engine.decks.catalog import Catalog
-    from engine.storage import ReviewStore
+    from engine import Card, Catalog, ReviewStore, Verdict
     from quizapp.app import QuizApp
 
-DEFAULT_SAMPLES = 200  # engine.decks.validation.DEFAULT_SAMPLES, without importing it at start-up
-MAX_SAMPLES = 100_000  # engine.decks.validation.MAX_SAMPLES, likewise
+DEFAULT_SAMPLES = 200  # engine.authoring.validation.DEFAULT_SAMPLES, without importing it at start-up
+MAX_SAMPLES = 100_000  # engine.authoring.validation.MAX_SAMPLES, likewise
 DEFAULT_NEW_LIMIT = 20
 ANSWER_OPTION = "--answer"
 
@@ -244,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as error:  # a bug, or an input nobody foresaw: one line, not a traceback
-        from engine.decks.loader import unexpected_error
+        from engine import unexpected_error
 
         print(f"quizapp: internal error: {unexpected_error(error)}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -320,7 +317,7 @@ def study_paths(decks: Sequence[str]) -> list[Path]:
     ids = [d for d in decks if not Path(d).exists()]
     paths.extend(Path(d) for d in decks if Path(d).exists())
     if ids:
-        from engine.decks.catalog import Catalog
+        from engine import Catalog
 
         bundled = {deck.id: deck.path for deck in Catalog.load([bundled_decks_dir()]).decks}
         unknown = [d for d in ids if d not in bundled]
@@ -337,9 +334,8 @@ def app_exit_status(app: QuizApp) -> int:
 
 
 def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int) -> int:
-    from engine.storage import ReviewStore, StoreError
-    from engine.storage.datadir import data_dir as resolve_data_dir
-    from engine.storage.datadir import database_path
+    from engine import ReviewStore, StoreError, database_path
+    from engine import data_dir as resolve_data_dir
     from quizapp.app import QuizApp
 
     paths = study_paths(decks)
@@ -355,9 +351,8 @@ def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int) -> in
 
 
 def _open_store(data_dir: Path | None) -> ReviewStore:
-    from engine.storage import ReviewStore
-    from engine.storage.datadir import data_dir as resolve_data_dir
-    from engine.storage.datadir import database_path
+    from engine import ReviewStore, database_path
+    from engine import data_dir as resolve_data_dir
 
     return ReviewStore.open(database_path(resolve_data_dir(data_dir)))
 
@@ -371,8 +366,7 @@ def cmd_drill(
     seed: int | None,
     schedule: bool,
 ) -> int:
-    from engine.decks.catalog import Catalog
-    from engine.study.drill import DrillOptions, drill_cards
+    from engine import Catalog, DrillOptions, drill_cards
     from quizapp.app import QuizApp
 
     paths = study_paths(decks)
@@ -389,8 +383,7 @@ def cmd_drill(
 
 
 def cmd_stats(data_dir: Path | None, as_json: bool, out: TextIO) -> int:
-    from engine.decks.catalog import Catalog
-    from engine.study.stats import compute_stats, format_stats
+    from engine import Catalog, compute_stats, format_stats
 
     cards = [card for deck in Catalog.load([bundled_decks_dir()]).decks for card in deck.cards]
     with _open_store(data_dir) as store:
@@ -405,8 +398,7 @@ def cmd_stats(data_dir: Path | None, as_json: bool, out: TextIO) -> int:
 
 
 def cmd_export(target: Path, decks: Sequence[str], out: TextIO) -> int:
-    from engine.decks.catalog import Catalog
-    from engine.export.anki import export_anki
+    from engine import Catalog, export_anki
 
     if target.suffix != ".apkg":
         raise UsageError(f"an Anki package ends in .apkg, not {target.name!r}")
@@ -423,7 +415,7 @@ def cmd_export(target: Path, decks: Sequence[str], out: TextIO) -> int:
 
 
 def cmd_list(paths: Sequence[Path], out: TextIO) -> int:
-    from engine.decks.catalog import Catalog
+    from engine import Catalog
 
     _require_paths(paths)
     catalog = Catalog.load(paths)
@@ -441,7 +433,7 @@ def cmd_list(paths: Sequence[Path], out: TextIO) -> int:
 
 def _card(card_ref: str) -> Card:
     """The card a reference names; a path reference does not load the bundled decks."""
-    from engine.decks.catalog import Catalog
+    from engine import Catalog
 
     catalog = Catalog.load([bundled_decks_dir()]) if "#" not in card_ref else Catalog([])
     try:
@@ -465,8 +457,7 @@ def _located(card: Card) -> Iterator[None]:
 
 
 def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
-    from engine.checking import expected_answer_text, option_lines
-    from engine.decks.instance import draw_instance
+    from engine import draw_instance, expected_answer_text, option_lines
 
     card = _card(card_ref)
     with _located(card):
@@ -494,8 +485,7 @@ def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
 
 
 def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO) -> int:
-    from engine.checking import CardUsageError, check_answer
-    from engine.decks.instance import draw_instance
+    from engine import CardUsageError, check_answer, draw_instance
 
     card = _card(card_ref)
     with _located(card):
@@ -530,7 +520,7 @@ def _print_verdict(verdict: Verdict, out: TextIO, indent: str = "") -> None:
 
 
 def cmd_references(name: str | None, out: TextIO) -> int:
-    from engine.references import UnknownReference, describe, get_reference, render_reference_docs
+    from engine import UnknownReference, describe, get_reference, render_reference_docs
 
     if name is None:
         print(render_reference_docs(), file=out)
@@ -545,9 +535,7 @@ def cmd_references(name: str | None, out: TextIO) -> int:
 def cmd_validate(
     paths: Sequence[Path], samples: int, seed: int, as_json: bool, fix_ids: bool, device: str = "auto"
 ) -> int:
-    from engine.decks.catalog import deck_files
-    from engine.decks.loader import DeckFileError, add_missing_ids
-    from engine.decks.validation import validate
+    from engine import DeckFileError, add_missing_ids, deck_files, validate
 
     _require_paths(paths)
     if fix_ids:
@@ -560,7 +548,7 @@ def cmd_validate(
             for line, card_id in added:
                 print(f"{path}:{line}: added id {{#{card_id}}}", file=sys.stderr)
     if device == "cuda":
-        from engine.references import ReferenceInputError, resolve_device
+        from engine import ReferenceInputError, resolve_device
 
         try:
             resolve_device("cuda")

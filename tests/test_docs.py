@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from engine.decks.validation import validate
+from engine.authoring.validation import validate
 from tests.conftest import REPO
 
 DOC = (REPO / "docs" / "deck-format.md").read_text(encoding="utf-8")

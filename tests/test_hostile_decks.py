@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.authoring.validation import CardValidator, validate
 from engine.decks import loader
 from engine.decks.catalog import Catalog
 from engine.decks.loader import MAX_DECK_BYTES, DeckFileError, add_missing_ids, load_deck
 from engine.decks.problems import Problem
-from engine.decks.validation import CardValidator, validate
 from engine.errors import CardNotFound
 from engine.export.anki import export_anki
 from quizapp.cli import build_parser, main
@@ -450,7 +450,7 @@ def test_a_bad_plot_range_is_a_problem_at_its_line_and_validate_goes_on(
 
 
 def test_samples_has_a_documented_upper_bound(capsys: pytest.CaptureFixture[str], good: Path) -> None:
-    from engine.decks.validation import MAX_SAMPLES
+    from engine.authoring.validation import MAX_SAMPLES
     from quizapp import cli
 
     assert cli.MAX_SAMPLES == MAX_SAMPLES == 100_000

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from engine.authoring.validation import validate
 from engine.decks.catalog import Catalog
 from engine.decks.instance import draw_instance
 from engine.decks.plot import plot_data
-from engine.decks.validation import validate
 from tests.conftest import DECKS, FIXTURES
 
 PLOT_CARD = """

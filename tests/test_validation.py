@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from engine.decks.validation import validate
+from engine.authoring.validation import validate
 from tests.conftest import DECKS
 
 BAD = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from engine.decks.validation import validate
+from engine.authoring.validation import validate
 from engine.references import render_reference_docs
 from tests.conftest import FIXTURES, REPO
 

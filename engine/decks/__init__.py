@@ -3,10 +3,8 @@
 Owns reading deck files (`loader`, with its YAML and markdown parsing), the deck model
 (`cards`, `domains`, `problems`), finding decks and cards (`catalog`, with its cache),
 drawing an instance of a card (`instance`: givens, placeholders) and its expected answers
-(`solution`, through the torch `references`), function plots (`plot`), and the author's
-checks (`validation`).
+(`solution`, through the torch `references`) and function plots (`plot`).
 
-May import: `engine.errors`, `engine.render`, `engine.expr`, `engine.references`, and
-`engine.checking` (validation checks declared mistakes as a learner's answer would be).
-Never: `engine.study`, `engine.storage`, `engine.export`.
+May import: `engine.errors`, `engine.render`, `engine.expr`, `engine.references`.
+Never: `engine.checking`, `engine.study`, `engine.storage`, `engine.export`.
 """

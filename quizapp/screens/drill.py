@@ -20,9 +20,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine.checking import expected_answer_text, option_lines, read_as, read_parts, split_step_answers
-from engine.storage import StoreError
-from engine.study.drill import DrillSession
+from engine import (
+    DrillSession,
+    StoreError,
+    expected_answer_text,
+    option_lines,
+    read_as,
+    read_parts,
+    split_step_answers,
+)
 from quizapp.screens.study import problem_text
 from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.prompt_view import PromptView

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine.study.drill import DrillReport
+from engine import DrillReport
 from quizapp.screens.summary import format_duration
 
 

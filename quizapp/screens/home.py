@@ -24,8 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 if TYPE_CHECKING:
-    from engine.decks.cards import Deck
-    from engine.decks.problems import Problem
+    from engine import Deck, Problem
     from quizapp.app import QuizApp
 
 ALL_DECKS = "*"
@@ -90,9 +89,7 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="decks", exit_on_error=False)
     def load_decks(self) -> None:
-        from engine.decks.cards import Deck
-        from engine.decks.catalog import Catalog, default_cache_dir
-        from engine.storage import StoreError
+        from engine import Catalog, Deck, StoreError, default_cache_dir
 
         # Decks read by an earlier launch, unchanged since, come from the cache (plain JSON).
         catalog = Catalog.load(self.quiz.deck_paths, cache_dir=default_cache_dir())

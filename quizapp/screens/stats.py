@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from engine.study.stats import Stats
+from engine import Stats
 
 PLOTTED_DAYS = 14
 PLOTTED_TAGS = 8

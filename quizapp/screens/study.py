@@ -27,13 +27,17 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
 
-from engine.checking import option_lines
-from engine.checking.verdict import Verdict
-from engine.decks.cards import Card, Step
-from engine.decks.instance import Instance
-from engine.errors import EngineError
-from engine.storage import StoreError
-from engine.study.session import Answered, StudySession
+from engine import (
+    Answered,
+    Card,
+    EngineError,
+    Instance,
+    Step,
+    StoreError,
+    StudySession,
+    Verdict,
+    option_lines,
+)
 from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.feedback import FeedbackPanel, VerdictBar, headline, rating_line
 from quizapp.widgets.prompt_view import PromptView
@@ -175,7 +179,7 @@ class StudyScreen(Screen[None]):
         instance = self.session.current
         if instance is None or instance.card.kind != "steps":
             return
-        from engine.render import render_math_text
+        from engine import render_math_text
 
         lines = []
         for index, step in enumerate(instance.card.steps):
@@ -200,7 +204,7 @@ class StudyScreen(Screen[None]):
 
     def read(self, text: str, step: Step | None) -> tuple[bool, str]:
         """How `text` is read for the current card (or part); never raises (engine.checking's boundary)."""
-        from engine.checking import read_as
+        from engine import read_as
 
         instance = self.session.current
         return read_as(instance, text, step) if instance is not None else (False, "")
@@ -225,7 +229,7 @@ class StudyScreen(Screen[None]):
             self.check_answer(self.serial, text, self.elapsed_ms())
             return Submission(True)
         # Several parts may come at once, separated by ';' as everywhere else.
-        from engine.checking import read_parts
+        from engine import read_parts
 
         typed, problem = read_parts(instance, text, first=len(self.parts))
         if problem:

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine.study.session import StudySession
+from engine import StudySession
 
 
 def format_duration(milliseconds: int) -> str:

@@ -18,9 +18,7 @@ from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from engine.checking.verdict import Verdict
-from engine.decks.cards import Card
-from engine.decks.instance import Instance
+from engine import Card, Instance, Verdict
 from quizapp.widgets.prompt_view import PromptView
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -135,8 +133,7 @@ class FeedbackPanel(Vertical):
         slot.remove_children()
         if instance.card.plot is None:
             return
-        from engine.decks.plot import plot_data
-        from engine.errors import EngineError
+        from engine import EngineError, plot_data
         from quizapp.widgets.function_plot import FunctionPlot  # plotext, only when a plot is shown
 
         try:

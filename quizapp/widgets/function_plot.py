@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from engine.decks.instance import format_number
-from engine.decks.plot import PlotData
+from engine import PlotData, format_number
 
 
 class FunctionPlot(PlotextPlot):

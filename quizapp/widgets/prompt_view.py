@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.await_complete import AwaitComplete
 from textual.widgets import Markdown
 
-from engine.render import render_math
+from engine import render_math
 
 
 class PromptView(Markdown):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -140,3 +141,11 @@ def test_importing_the_engine_is_free() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_api_document_lists_every_name() -> None:
+    import engine
+
+    document = (REPO / "docs" / "engine-api.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(\w+)` \| `([\w.]+)` \|$", document, re.M))
+    assert listed == set(engine._EXPORTS.items())

@@ -29,11 +29,11 @@ if TYPE_CHECKING:
     from engine.decks.catalog import Catalog as Catalog
     from engine.decks.catalog import deck_files as deck_files
     from engine.decks.catalog import default_cache_dir as default_cache_dir
+    from engine.decks.files import DeckFileError as DeckFileError
+    from engine.decks.ids import add_missing_ids as add_missing_ids
     from engine.decks.instance import Instance as Instance
     from engine.decks.instance import draw_instance as draw_instance
     from engine.decks.instance import format_number as format_number
-    from engine.decks.loader import DeckFileError as DeckFileError
-    from engine.decks.loader import add_missing_ids as add_missing_ids
     from engine.decks.loader import unexpected_error as unexpected_error
     from engine.decks.plot import PlotData as PlotData
     from engine.decks.plot import plot_data as plot_data
@@ -75,8 +75,8 @@ _EXPORTS: dict[str, str] = {
     "Instance": "engine.decks.instance",
     "draw_instance": "engine.decks.instance",
     "format_number": "engine.decks.instance",
-    "DeckFileError": "engine.decks.loader",
-    "add_missing_ids": "engine.decks.loader",
+    "DeckFileError": "engine.decks.files",
+    "add_missing_ids": "engine.decks.ids",
     "unexpected_error": "engine.decks.loader",
     "PlotData": "engine.decks.plot",
     "plot_data": "engine.decks.plot",

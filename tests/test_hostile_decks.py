@@ -24,9 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.authoring.validation import CardValidator, validate
-from engine.decks import loader
+from engine.decks import loader, quiz_block
 from engine.decks.catalog import Catalog
-from engine.decks.loader import MAX_DECK_BYTES, DeckFileError, add_missing_ids, load_deck
+from engine.decks.files import MAX_DECK_BYTES, DeckFileError
+from engine.decks.ids import add_missing_ids
+from engine.decks.loader import load_deck
 from engine.decks.problems import Problem
 from engine.errors import CardNotFound
 from engine.export.anki import export_anki
@@ -319,14 +321,14 @@ def test_a_crash_reading_one_card_leaves_the_others_and_is_not_cached(
     path = write_deck(
         GOOD + card("kind: numeric\nanswer: 1", "boom").replace("## Card", "## Boom"), name="deck.md"
     )
-    real = loader._QuizReader.card
+    real = quiz_block.QuizReader.card
 
     def exploding(self: Any, base: dict[str, Any], deck_tags: tuple[str, ...]) -> Any:
         if base["card_id"] == "boom":
             raise RuntimeError("x" * 10_000)
         return real(self, base, deck_tags)
 
-    monkeypatch.setattr(loader._QuizReader, "card", exploding)
+    monkeypatch.setattr(quiz_block.QuizReader, "card", exploding)
     catalog = Catalog.load([path], cache_dir=tmp_path / "cache")
     assert [c.card_id for c in catalog.decks[0].cards] == ["twice"]
     (problem,) = catalog.problems
@@ -341,14 +343,14 @@ def test_a_crash_reading_one_deck_leaves_the_others_and_is_not_cached(
     write_deck: Callable[..., Path], good: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     other = write_deck(GOOD.replace("twice", "thrice"), name="other.md")
-    real = loader._DeckReader.read
+    real = loader.DeckReader.read
 
     def exploding(self: Any) -> Any:
         if self.path == other:
             raise MemoryError
         return real(self)
 
-    monkeypatch.setattr(loader._DeckReader, "read", exploding)
+    monkeypatch.setattr(loader.DeckReader, "read", exploding)
     catalog = Catalog.load([tmp_path], cache_dir=tmp_path / "cache")
     assert_only_good_loads(catalog, good)
     assert catalog.problems == [Problem(other, 1, "error", "deck could not be read: MemoryError")]
@@ -463,7 +465,7 @@ def test_samples_has_a_documented_upper_bound(capsys: pytest.CaptureFixture[str]
 
 # -- generated hostile decks -------------------------------------------------------------------
 
-EXTRA_KEYS: Final = sorted(loader._ALL_KEYS | {"name", "output", "nonsense", "<<"})
+EXTRA_KEYS: Final = sorted(quiz_block._ALL_KEYS | {"name", "output", "nonsense", "<<"})
 TEMPLATES: Final[dict[str, list[tuple[str, str | dict[str, str] | list[str]]]]] = {
     "numeric": [
         ("kind", "numeric"),

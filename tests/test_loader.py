@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 import yaml
 
-from engine.decks import catalog, loader
+from engine.decks import catalog, loader, quiz_yaml
 from engine.decks.cards import Deck, Formula
 from engine.decks.catalog import Catalog, DiskCache, deck_files, decode, default_cache_dir, encode
-from engine.decks.loader import LoadResult, add_missing_ids, load_deck, load_decks
+from engine.decks.ids import add_missing_ids
+from engine.decks.loader import LoadResult, load_deck, load_decks
 from engine.decks.problems import Problem
 from tests.conftest import DECKS, FIXTURES
 
@@ -260,13 +261,13 @@ def test_each_yaml_block_is_parsed_once(
     write_deck: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed: list[str] = []
-    parse = loader._parse_with
+    parse = quiz_yaml._parse_with
 
     def counting(loader_class: Any, text: str) -> Any:
         parsed.append(text)
         return parse(loader_class, text)
 
-    monkeypatch.setattr(loader, "_parse_with", counting)
+    monkeypatch.setattr(quiz_yaml, "_parse_with", counting)
     deck = load_deck(write_deck(GOOD)).deck
     assert deck is not None and len(deck.cards) == 2
     assert len(parsed) == 2  # the front matter and the one quiz block
@@ -275,10 +276,10 @@ def test_each_yaml_block_is_parsed_once(
 @pytest.mark.skipif(not hasattr(yaml, "CSafeLoader"), reason="PyYAML without libyaml")
 def test_libyaml_and_pure_python_read_every_deck_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     files = deck_files([DECKS, *FIXTURES.rglob("*")])
-    assert loader._fast_yaml_loader() is yaml.CSafeLoader
+    assert quiz_yaml._fast_yaml_loader() is yaml.CSafeLoader
     loader.clear_cache()
     fast = [load_deck(path) for path in files]
-    monkeypatch.setattr(loader, "_fast_yaml_loader", lambda: yaml.SafeLoader)
+    monkeypatch.setattr(quiz_yaml, "_fast_yaml_loader", lambda: yaml.SafeLoader)
     loader.clear_cache()
     pure = [load_deck(path) for path in files]
     loader.clear_cache()
@@ -290,7 +291,7 @@ def test_yaml_errors_read_the_same_with_or_without_libyaml(
     write_deck: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, pure: bool
 ) -> None:
     if pure:
-        monkeypatch.setattr(loader, "_fast_yaml_loader", lambda: yaml.SafeLoader)
+        monkeypatch.setattr(quiz_yaml, "_fast_yaml_loader", lambda: yaml.SafeLoader)
     assert messages(write_deck(BROKEN_YAML)) == [  # line 6: the YAML ends at the fence
         "6: error: quiz block is not valid YAML: while parsing a flow sequence"
         " expected ',' or ']', but got '<stream end>'"
@@ -302,7 +303,7 @@ def test_yaml_nested_too_deeply_is_a_problem_not_a_crash(
     write_deck: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, pure: bool
 ) -> None:
     if pure:
-        monkeypatch.setattr(loader, "_fast_yaml_loader", lambda: yaml.SafeLoader)
+        monkeypatch.setattr(quiz_yaml, "_fast_yaml_loader", lambda: yaml.SafeLoader)
     deep = "[" * 5000 + "]" * 5000
     (problem,) = load_deck(
         write_deck(f"## Deep {{#deep}}\n\n```quiz\nkind: numeric\nanswer: {deep}\n```\n")

@@ -88,7 +88,8 @@ async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None
         # 2. symbolic, wrong with a named mistake; the rating is changed before going on
         await answer(app, pilot, "σ(x)")
         text = feedback_text(app)
-        assert "That is σ itself." in text and "forgot-to-differentiate" in text
+        assert "That is σ itself." in text
+        assert "forgot-to-differentiate" in text
         assert "expected: σ(x)·(1 − σ(x))" in text
         assert "Rating: Again" in text
         await pilot.press("2")
@@ -115,8 +116,11 @@ async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None
 
         assert isinstance(app.screen, SummaryScreen)
         summary = str(app.screen.query_one("#summary", Static).render())
-        assert "4 of 4 cards" in summary and "right  2" in summary and "wrong  2" in summary
-        assert "forgot-to-differentiate" in summary and "Two steps" in summary
+        assert "4 of 4 cards" in summary
+        assert "right  2" in summary
+        assert "wrong  2" in summary
+        assert "forgot-to-differentiate" in summary
+        assert "Two steps" in summary
 
     rows = store.reviews()
     assert [r.card_id for r in rows] == [
@@ -133,8 +137,10 @@ async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None
         2,
     ]  # fast and right: Easy; re-rated to Hard; self-rated; partial: Hard
     assert [r.duration_ms for r in rows] == [4000] * 4
-    assert rows[1].mistake == "forgot-to-differentiate" and rows[1].answer == "σ(x)"
-    assert rows[3].answer == "0.05; 0.05" and rows[3].score == pytest.approx(0.5)
+    assert rows[1].mistake == "forgot-to-differentiate"
+    assert rows[1].answer == "σ(x)"
+    assert rows[3].answer == "0.05; 0.05"
+    assert rows[3].score == pytest.approx(0.5)
     assert all(store.card_state(r.card_id) is not None for r in rows)
 
     # Resumed: every card has been introduced today, and none is due yet.

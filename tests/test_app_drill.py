@@ -50,7 +50,8 @@ def drill_app(store: ReviewStore, clock: ManualClock, **options: object) -> Quiz
 
 def current_card(app: QuizApp) -> str:
     screen = app.screen
-    assert isinstance(screen, DrillScreen) and screen.session.current is not None
+    assert isinstance(screen, DrillScreen)
+    assert screen.session.current is not None
     return screen.session.current.card.full_id
 
 
@@ -73,21 +74,29 @@ async def test_a_drill_runs_to_its_report(store: ReviewStore) -> None:
         clock.now += 3
         screen.tick()
         text = str(screen.query_one("#clock", Static).render())
-        assert "4:57 left" in text and "question 1 of 4" in text and "this question 0:03" in text
+        assert "4:57 left" in text
+        assert "question 1 of 4" in text
+        assert "this question 0:03" in text
         for index in range(4):
             await answer_current(app, pilot, clock, 10 + index)
             if index == 0:  # no verdict while the clock runs
-                assert isinstance(app.screen, DrillScreen) and not app.screen.query("#feedback")
+                assert isinstance(app.screen, DrillScreen)
+                assert not app.screen.query("#feedback")
         assert isinstance(app.screen, DrillReportScreen)
         report = str(app.screen.query_one("#report", Static).render())
-        assert "3 of 4 right" in report and "(75%)" in report
-        assert "doubled" in report and "Weakest topics" in report and "arithmetic" in report
-        assert "expected: 0.4" in report and "Your first drill" in report
+        assert "3 of 4 right" in report
+        assert "(75%)" in report
+        assert "doubled" in report
+        assert "Weakest topics" in report
+        assert "arithmetic" in report
+        assert "expected: 0.4" in report
+        assert "Your first drill" in report
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, HomeScreen)
     rows = store.reviews()
-    assert len(rows) == 4 and {r.mode for r in rows} == {"drill"}
+    assert len(rows) == 4
+    assert {r.mode for r in rows} == {"drill"}
     assert [r.duration_ms for r in rows] == [13_000, 11_000, 12_000, 13_000]  # the first waited 3 s more
     assert store.card_records() == {}  # the schedule is untouched
 
@@ -107,7 +116,9 @@ async def test_the_drill_ends_when_the_time_is_up(store: ReviewStore) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, DrillReportScreen)
         report = app.screen.report
-        assert report.result.answered == 1 and len(report.answers) == 2 and len(report.unanswered) == 2
+        assert report.result.answered == 1
+        assert len(report.answers) == 2
+        assert len(report.unanswered) == 2
         assert "not reached" in str(app.screen.query_one("#report", Static).render())
 
 

@@ -140,7 +140,8 @@ class Crashing(QuizApp):
 def test_an_unexpected_error_gives_a_non_zero_exit_status(store: ReviewStore, deck: Path) -> None:
     app = Crashing([deck], store)
     app.run(headless=True, size=(80, 24))
-    assert app.return_code and app_exit_status(app) == EXIT_INTERNAL
+    assert app.return_code
+    assert app_exit_status(app) == EXIT_INTERNAL
     quits = make_app(store, deck)
 
     async def leave(pilot: Any) -> None:

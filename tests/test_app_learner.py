@@ -147,7 +147,8 @@ def preview_text(app: QuizApp) -> str:
 
 
 def assert_running(app: QuizApp) -> None:
-    assert app.is_running and app.return_code is None
+    assert app.is_running
+    assert app.return_code is None
 
 
 async def test_parts_typed_at_pace_while_a_check_is_slow(
@@ -182,7 +183,9 @@ async def test_adam_parts_typed_at_pace_on_a_torch_card(
         await wait_for(app, pilot, lambda: screen.state == "feedback")
         assert_running(app)
     (review,) = store.reviews()
-    assert review.answer == "; ".join(answers) and review.correct and review.score == 1.0
+    assert review.answer == "; ".join(answers)
+    assert review.correct
+    assert review.score == 1.0
 
 
 async def test_several_parts_on_one_line_separated_by_semicolons(store: ReviewStore, deck: Path) -> None:
@@ -192,7 +195,8 @@ async def test_several_parts_on_one_line_separated_by_semicolons(store: ReviewSt
         await type_keys(pilot, "3; 20⏎8⏎")
         await wait_for(app, pilot, lambda: screen.state == "feedback")
     (review,) = store.reviews()
-    assert review.answer == "3; 20; 8" and review.correct
+    assert review.answer == "3; 20; 8"
+    assert review.correct
 
 
 async def test_a_typo_keeps_the_card_open_with_the_text_intact(store: ReviewStore, deck: Path) -> None:
@@ -210,9 +214,11 @@ async def test_a_typo_keeps_the_card_open_with_the_text_intact(store: ReviewStor
         await pilot.press("enter")
         await wait_for(app, pilot, lambda: screen.state == "feedback")
         shown = unicodedata.normalize("NFC", feedback_text(app))
-        assert "✓" in shown and "2·(ŷ − y)/n" in shown  # read as the prompt writes it
+        assert "✓" in shown
+        assert "2·(ŷ − y)/n" in shown
     (review,) = store.reviews()
-    assert review.answer == "2(ŷ - y)/n" and review.correct
+    assert review.answer == "2(ŷ - y)/n"
+    assert review.correct
 
 
 async def test_a_typo_in_one_part_keeps_that_part(store: ReviewStore, deck: Path) -> None:
@@ -220,7 +226,8 @@ async def test_a_typo_in_one_part_keeps_that_part(store: ReviewStore, deck: Path
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await open_card(app, pilot, "three")
         await type_keys(pilot, "3⏎2*/0⏎")
-        assert screen.parts == ["3"] and screen.query_one("#answer", Input).value == "2*/0"
+        assert screen.parts == ["3"]
+        assert screen.query_one("#answer", Input).value == "2*/0"
         assert "p₂" in preview_text(app) or "⚠" in preview_text(app)
         screen.query_one("#answer", Input).value = ""
         await type_keys(pilot, "20⏎8⏎")
@@ -238,10 +245,13 @@ async def test_brackets_typed_are_text_never_markup(store: ReviewStore, deck: Pa
         await asyncio.sleep(0.3)  # the debounced preview
         await settle(app, pilot)
         readable, message = screen.read(typed, None)
-        assert not readable and preview_text(app) == message and typed in message  # shown as typed
+        assert not readable
+        assert preview_text(app) == message
+        assert typed in message
         await pilot.press("enter")
         await settle(app, pilot)
-        assert screen.state == "answering" and screen.query_one("#answer", Input).value == typed
+        assert screen.state == "answering"
+        assert screen.query_one("#answer", Input).value == typed
         assert_running(app)
     assert store.reviews() == []
 
@@ -258,11 +268,13 @@ async def test_a_card_whose_check_raises_is_shown_broken_and_the_session_goes_on
         monkeypatch.setattr(AnswerSession, "check", broken)
         await type_keys(pilot, "2(yhat-y)/n⏎")
         await wait_for(app, pilot, lambda: screen.state == "broken")
-        assert "broken" in feedback_text(app) and "the reference exploded" in feedback_text(app)
+        assert "broken" in feedback_text(app)
+        assert "the reference exploded" in feedback_text(app)
         monkeypatch.undo()
         await pilot.press("enter")
         await settle(app, pilot)
-        assert screen.state == "answering" and screen.session.current is not None
+        assert screen.state == "answering"
+        assert screen.session.current is not None
         assert screen.session.current.card.card_id == "pick"
         assert_running(app)
     assert store.reviews() == []
@@ -280,9 +292,11 @@ async def test_escape_on_the_feedback_keeps_the_review_and_its_schedule(
         await settle(app, pilot)
         assert isinstance(app.screen, SummaryScreen)
     (review,) = store.reviews()
-    assert review.card_id == "learner/pick" and review.correct
+    assert review.card_id == "learner/pick"
+    assert review.correct
     state = store.card_record("learner/pick")
-    assert state is not None and state.reps == 1
+    assert state is not None
+    assert state.reps == 1
 
 
 async def test_escape_while_checking_records_the_answer_then_ends(
@@ -319,19 +333,23 @@ async def test_undo_takes_back_the_answer_and_its_schedule(store: ReviewStore, d
         screen = await open_card(app, pilot, "pick")
         await type_keys(pilot, "a⏎")
         await wait_for(app, pilot, lambda: screen.state == "feedback")
-        assert len(store.reviews()) == 1 and store.card_record("learner/pick") is not None
+        assert len(store.reviews()) == 1
+        assert store.card_record("learner/pick") is not None
         await pilot.press("enter")  # on to the flash card
         await settle(app, pilot)
         await pilot.press("u")
         await settle(app, pilot)
-        assert store.reviews() == [] and store.card_record("learner/pick") is None
-        assert screen.session.current is not None and screen.session.current.card.card_id == "pick"
+        assert store.reviews() == []
+        assert store.card_record("learner/pick") is None
+        assert screen.session.current is not None
+        assert screen.session.current.card.card_id == "pick"
         assert screen.state == "answering"
         await type_keys(pilot, "c⏎")
         await wait_for(app, pilot, lambda: screen.state == "feedback")
         assert_running(app)
     (review,) = store.reviews()
-    assert review.answer == "c" and review.correct
+    assert review.answer == "c"
+    assert review.correct
 
 
 async def test_a_changed_rating_updates_the_same_record(store: ReviewStore, deck: Path) -> None:
@@ -347,7 +365,9 @@ async def test_a_changed_rating_updates_the_same_record(store: ReviewStore, deck
     (review,) = store.reviews()
     assert review.rating == 1
     state = store.card_record("learner/pick")
-    assert state is not None and state.reps == 1 and state.lapses == 0
+    assert state is not None
+    assert state.reps == 1
+    assert state.lapses == 0
 
 
 async def test_a_flash_card_rated_hard_counts_as_recalled(store: ReviewStore, deck: Path) -> None:
@@ -360,7 +380,8 @@ async def test_a_flash_card_rated_hard_counts_as_recalled(store: ReviewStore, de
         assert isinstance(app.screen, SummaryScreen)
         assert "right  1" in str(app.screen.query_one("#summary", Static).render())
     (review,) = store.reviews()
-    assert review.correct and review.rating == 2
+    assert review.correct
+    assert review.rating == 2
 
 
 async def test_the_home_counts_are_fresh_after_a_session(store: ReviewStore, deck: Path) -> None:
@@ -407,10 +428,12 @@ async def test_a_card_that_cannot_be_drawn_is_skipped_and_nothing_recorded(
         await wait_for(app, pilot, lambda: screen.state == "feedback")
         await pilot.press("enter")
         await settle(app, pilot)
-        assert screen.state == "broken" and "a given that cannot be evaluated" in feedback_text(app)
+        assert screen.state == "broken"
+        assert "a given that cannot be evaluated" in feedback_text(app)
         await pilot.press("enter")
         await settle(app, pilot)
-        assert screen.state == "answering" and screen.session.current is not None
+        assert screen.state == "answering"
+        assert screen.session.current is not None
         assert screen.session.current.card.card_id == "pick"
         assert_running(app)
     assert [r.card_id for r in store.reviews()] == ["learner/three"]

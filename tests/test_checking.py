@@ -40,11 +40,14 @@ def test_numeric_card_accepts_rounded_answers_and_names_the_tanh_mistake(starter
     tanh_gelu = 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
     verdict = check_answer(instance, repr(tanh_gelu))
     if abs(tanh_gelu - gelu(x)) > 1e-3 * abs(gelu(x)):  # distinguishable at this tolerance
-        assert not verdict.correct and verdict.mistake == "tanh-gelu"
+        assert not verdict.correct
+        assert verdict.mistake == "tanh-gelu"
     sigmoid_gelu = x / (1 + math.exp(-1.702 * x))
     verdict = check_answer(instance, f"{sigmoid_gelu:.6f}")
-    assert not verdict.correct and verdict.mistake == "sigmoid-gelu"
-    assert "tanh" not in verdict.feedback and "1.702" in verdict.feedback
+    assert not verdict.correct
+    assert verdict.mistake == "sigmoid-gelu"
+    assert "tanh" not in verdict.feedback
+    assert "1.702" in verdict.feedback
 
 
 def test_numeric_answers_may_be_expressions_and_say_how_they_were_read(
@@ -65,15 +68,19 @@ def test_numeric_answers_may_be_expressions_and_say_how_they_were_read(
     )
     instance = draw_instance(card, 0)
     verdict = check_answer(instance, "√2/2")
-    assert verdict.correct and verdict.interpreted == "√2/2 = 0.707107"
+    assert verdict.correct
+    assert verdict.interpreted == "√2/2 = 0.707107"
     assert check_answer(instance, "0.7071").correct
     assert check_answer(instance, "1/sqrt(2)").correct
     assert not check_answer(instance, "0.70").correct  # 1% off: beyond the default 0.5%
     unreadable = check_answer(instance, "sqrt(2")
-    assert not unreadable.correct and unreadable.interpreted is None
-    assert unreadable.error is not None and "')'" in unreadable.error
+    assert not unreadable.correct
+    assert unreadable.interpreted is None
+    assert unreadable.error is not None
+    assert "')'" in unreadable.error
     infinite = check_answer(instance, "1/0")
-    assert not infinite.correct and infinite.error == "your answer is NaN or infinite"
+    assert not infinite.correct
+    assert infinite.error == "your answer is NaN or infinite"
 
 
 def test_vector_answers_check_shape_and_each_element(starter: Catalog) -> None:
@@ -82,7 +89,8 @@ def test_vector_answers_check_shape_and_each_element(starter: Catalog) -> None:
     expected = np.exp(z) / np.exp(z).sum()
     assert check_answer(instance, format_value(np.round(expected, 4))).correct
     wrong_shape = check_answer(instance, "[0.5, 0.5]")
-    assert not wrong_shape.correct and wrong_shape.error == "expected a vector of 3, got a vector of 2"
+    assert not wrong_shape.correct
+    assert wrong_shape.error == "expected a vector of 3, got a vector of 2"
     scalar = check_answer(instance, "1")
     assert scalar.error == "expected a vector of 3, got a number"
     sigmoid = 1 / (1 + np.exp(-z))
@@ -126,10 +134,12 @@ def test_symbolic_card_accepts_equivalent_forms_in_any_notation(starter: Catalog
         assert verdict.correct, answer
         assert verdict.expected == "σ(x)·(1 − σ(x))"
     wrong = check_answer(instance, "sigmoid(x)")
-    assert not wrong.correct and wrong.mistake == "forgot-to-differentiate"
+    assert not wrong.correct
+    assert wrong.mistake == "forgot-to-differentiate"
     assert wrong.interpreted == "σ(x)"
     other = check_answer(instance, "x^2")
-    assert not other.correct and other.mistake is None
+    assert not other.correct
+    assert other.mistake is None
     assert other.feedback.startswith("Not equivalent: at x = ")
     unknown = check_answer(instance, "y")
     assert unknown.error == "unknown name 'y' at column 1; this card's variables: x"
@@ -149,7 +159,9 @@ def test_choice_answers_by_letter_number_or_text(starter: Catalog) -> None:
         assert check_answer(instance, answer).correct, answer
     assert not check_answer(instance, "a").correct
     bad = check_answer(instance, "banana")
-    assert not bad.correct and bad.error is not None and "(c) saddle point" in bad.error
+    assert not bad.correct
+    assert bad.error is not None
+    assert "(c) saddle point" in bad.error
     with pytest.raises(Exception, match="not one of the options"):
         option_index(("local minimum", "local maximum"), "local")  # ambiguous prefix
 
@@ -161,17 +173,22 @@ def test_steps_give_partial_credit_and_name_the_first_wrong_part(starter: Catalo
     theta_1 = theta - 0.1 * g / (abs(g) + 1e-8)
     right = f"{m:.6g}; {v:.6g}; {g:.6g}; {g * g:.6g}; {theta_1:.6g}"
     verdict = check_answer(instance, right)
-    assert verdict.correct and verdict.score == 1.0 and len(verdict.parts) == 5
+    assert verdict.correct
+    assert verdict.score == 1.0
+    assert len(verdict.parts) == 5
     no_correction = theta - 0.1 * m / (math.sqrt(v) + 1e-8)
     partly = check_answer(instance, f"{m:.6g}; {v:.6g}; {g:.6g}; {g * g:.6g}; {no_correction:.6g}")
-    assert not partly.correct and partly.score == pytest.approx(0.8)
+    assert not partly.correct
+    assert partly.score == pytest.approx(0.8)
     assert partly.mistake == "no-bias-correction"
     assert "first wrong part is θ₁" in partly.feedback  # the prompt's label, not the internal name
     too_few = check_answer(instance, "1; 2")
     assert too_few.error == "expected 5 answers, got 2"
     assert not too_few.readable
     typo = check_answer(instance, f"{m:.6g}; {v:.6g} +*; {g:.6g}; {g * g:.6g}; {theta_1:.6g}")
-    assert not typo.readable and typo.error is not None and typo.error.startswith("v₁")
+    assert not typo.readable
+    assert typo.error is not None
+    assert typo.error.startswith("v₁")
     mistake_on_a_later_part = check_answer(instance, f"{m:.6g}; 7; {g:.6g}; {g * g:.6g}; {no_correction:.6g}")
     assert mistake_on_a_later_part.mistake == "no-bias-correction"  # named, though v₁ is wrong first
     multi_line = check_answer(instance, right.replace("; ", "\n"))
@@ -203,11 +220,14 @@ def test_the_choice_part_of_a_steps_answer_is_read_exactly() -> None:
     assert check_answer(instance, f"{x1}; b").correct
     assert check_answer(instance, f"{x1}; Local Maximum.").correct
     wrong = check_answer(instance, f"{x1}; saddle point")
-    assert not wrong.correct and wrong.readable and wrong.score == 0.5
+    assert not wrong.correct
+    assert wrong.readable
+    assert wrong.score == 0.5
     # The start of two options, and a position among three: not an answer yet, so not wrong.
     for choice in ("local", "4"):
         unreadable = check_answer(instance, f"{x1}; {choice}")
-        assert not unreadable.readable and unreadable.error is not None
+        assert not unreadable.readable
+        assert unreadable.error is not None
         assert "(b) local maximum" in unreadable.error
 
 
@@ -222,8 +242,12 @@ def test_a_bug_in_the_checker_is_neither_right_nor_wrong(
     monkeypatch.setattr(engine.checking.check, "within_tolerance", broken)
     instance = draw_instance(starter.find_card("starter/gelu-at-point"), seed=0)
     verdict = check_answer(instance, "0.5")
-    assert verdict.readable and not verdict.judged and not verdict.correct
-    assert verdict.error is not None and "KeyError" in verdict.error
+    assert verdict.readable
+    assert not verdict.judged
+    assert not verdict.correct
+    assert verdict.error is not None
+    assert "KeyError" in verdict.error
     steps = check_answer(draw_instance(starter.find_card("starter/adam-one-step"), seed=0), "1; 2; 3; 4; 5")
-    assert steps.readable and not steps.judged
+    assert steps.readable
+    assert not steps.judged
     assert check_answer(instance, "0.5 +* 2").readable is False  # a typo is still a typo

@@ -97,7 +97,8 @@ def by_name(questions: tuple[Question, ...]) -> pytest.MarkDecorator:
 def test_every_bundled_choice_card_and_step_is_covered() -> None:
     cards = {q.name.partition("=")[0] for q in QUESTIONS if "=" in q.name}
     steps = {q.name for q in QUESTIONS if "=" not in q.name}
-    assert len(cards) >= 49 and len(steps) >= 15, (len(cards), len(steps))
+    assert len(cards) >= 49, (len(cards), len(steps))
+    assert len(steps) >= 15, (len(cards), len(steps))
     numeric_cards = {q.instance.card.full_id for q in NUMERIC}
     assert {
         "optimizers/adamw-default-wd",
@@ -128,7 +129,8 @@ def test_the_right_option_is_accepted_by_its_text_letter_and_value(question: Que
         answers |= spellings(right)
     for answer in sorted(answers):
         verdict = question.check(answer)
-        assert verdict.correct and verdict.interpreted == right, (answer, verdict)
+        assert verdict.correct, (answer, verdict)
+        assert verdict.interpreted == right, (answer, verdict)
 
 
 @by_name(QUESTIONS)
@@ -141,8 +143,10 @@ def test_every_other_option_is_wrong_not_unreadable(question: Question) -> None:
             answers |= spellings(option)
         for answer in sorted(answers):
             verdict = question.check(answer)
-            assert not verdict.correct and verdict.readable, (answer, verdict)
-            assert verdict.interpreted == option and verdict.error is None, (answer, verdict)
+            assert not verdict.correct, (answer, verdict)
+            assert verdict.readable, (answer, verdict)
+            assert verdict.interpreted == option, (answer, verdict)
+            assert verdict.error is None, (answer, verdict)
 
 
 @by_name(NUMERIC)
@@ -163,9 +167,11 @@ def test_a_number_is_never_matched_by_prefix_nearness_or_position(question: Ques
         verdict = question.check(answer)
         assert not verdict.correct, (answer, verdict)
         if typed in values:  # "0.0" is the option 0: wrong, and read as that option
-            assert verdict.readable and value(verdict.interpreted or "") == typed, (answer, verdict)
+            assert verdict.readable, (answer, verdict)
+            assert value(verdict.interpreted or "") == typed, (answer, verdict)
         else:  # "0.7" is none of 0.25, 0.75, 1, 2: unreadable, so a slip costs nothing
-            assert not verdict.readable and verdict.interpreted is None, (answer, verdict)
+            assert not verdict.readable, (answer, verdict)
+            assert verdict.interpreted is None, (answer, verdict)
 
 
 @by_name(QUESTIONS)
@@ -173,8 +179,11 @@ def test_garbage_is_unreadable_and_the_error_lists_the_options(question: Questio
     first = f"(a) {question.options[0]}"
     for answer in ("banana split", "", "?", "zz", "(z)", "0.123456789", "1e99999", "9" * 5000, "-"):
         verdict = question.check(answer)
-        assert not verdict.correct and not verdict.readable, (answer, verdict)
-        assert verdict.interpreted is None and verdict.error is not None and first in verdict.error
+        assert not verdict.correct, (answer, verdict)
+        assert not verdict.readable, (answer, verdict)
+        assert verdict.interpreted is None
+        assert verdict.error is not None
+        assert first in verdict.error
 
 
 def question(name: str) -> Question:
@@ -183,19 +192,26 @@ def question(name: str) -> Question:
 
 def test_the_reported_cases() -> None:
     adamw = question("optimizers/adamw-default-wd=0.01")  # options 0, 1e-4, 0.01, 0.1
-    assert adamw.check(".01").correct and adamw.check("1e-2").correct and adamw.check("0.010").correct
+    assert adamw.check(".01").correct
+    assert adamw.check("1e-2").correct
+    assert adamw.check("0.010").correct
     zero = adamw.check("0.0")
-    assert not zero.correct and zero.interpreted == "0"  # the option 0, not a prefix of 0.01
-    assert not adamw.check("0.01001").correct and not adamw.check("0.01001").readable
+    assert not zero.correct
+    assert zero.interpreted == "0"
+    assert not adamw.check("0.01001").correct
+    assert not adamw.check("0.01001").readable
     focal = question("losses/focal-alpha=0.75")  # options 0.25, 0.75, 1, 2
-    assert not focal.check("0.7").correct and not focal.check("0.7").readable
-    assert focal.check("3/4").correct and focal.check("b").correct
-    assert (
-        focal.check("2").interpreted == "2" and focal.check("1").interpreted == "1"
-    )  # values, not positions
+    assert not focal.check("0.7").correct
+    assert not focal.check("0.7").readable
+    assert focal.check("3/4").correct
+    assert focal.check("b").correct
+    assert focal.check("2").interpreted == "2"
+    assert focal.check("1").interpreted == "1"
     relu = question("activations/relu-grad-at-zero=0")  # options 0, 0.5, 1, undefined (NaN)
-    assert relu.check("1").interpreted == "1" and not relu.check("1").correct
-    assert relu.check("-0").correct and relu.check("0.0").correct
+    assert relu.check("1").interpreted == "1"
+    assert not relu.check("1").correct
+    assert relu.check("-0").correct
+    assert relu.check("0.0").correct
     assert relu.check("undef").interpreted == "undefined (NaN)"
     assert not relu.check("nan").readable  # not a number here: it names no option
 
@@ -204,9 +220,11 @@ def test_the_live_preview_reads_choices_the_same_way() -> None:
     adamw = question("optimizers/adamw-default-wd=0.01")
     assert read_as(adamw.instance, "1e-2") == (True, "→ (c) 0.01")
     readable, message = read_as(adamw.instance, "0.0")
-    assert readable and message == "→ (a) 0"
+    assert readable
+    assert message == "→ (a) 0"
     readable, message = read_as(question("losses/focal-alpha=0.75").instance, "0.7")
-    assert not readable and "(b) 0.75" in message
+    assert not readable
+    assert "(b) 0.75" in message
 
 
 @pytest.mark.parametrize(

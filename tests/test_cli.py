@@ -29,7 +29,8 @@ def test_list_shows_decks_and_cards(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list")
     assert code == 0
     assert "starter  Starter" in out
-    assert "gelu-at-point" in out and "numeric" in out
+    assert "gelu-at-point" in out
+    assert "numeric" in out
 
 
 def test_list_reports_a_broken_deck_and_lists_the_rest(
@@ -39,7 +40,8 @@ def test_list_reports_a_broken_deck_and_lists_the_rest(
     broken = write_deck("## Bad {#bad}\n\n```quiz\nkind: [\n```\n", name="broken.md")
     code, out, err = run(capsys, "list", str(broken.parent))
     assert code == 0
-    assert "fine" in out and "ok" in out
+    assert "fine" in out
+    assert "ok" in out
     assert f"{broken}:5: error: quiz block is not valid YAML" in err  # the stream ends at the fence
 
 
@@ -47,10 +49,12 @@ def test_show_prints_the_prompt_and_reveals_on_request(capsys: pytest.CaptureFix
     code, out, _ = run(capsys, "show", "starter/gelu-at-point", "--seed", "4")
     assert code == 0
     assert out.startswith("starter/gelu-at-point  (numeric, seed 4)")
-    assert "Compute $\\mathrm{GELU}(x)$ at $x = " in out and "{x}" not in out
+    assert "Compute $\\mathrm{GELU}(x)$ at $x = " in out
+    assert "{x}" not in out
     assert "quizapp check starter/gelu-at-point --seed 4" in out
     code, out, _ = run(capsys, "show", "starter/gelu-at-point", "--seed", "4", "--reveal")
-    assert "Expected: " in out and "standard normal CDF" in out
+    assert "Expected: " in out
+    assert "standard normal CDF" in out
 
 
 def test_check_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,13 +62,17 @@ def test_check_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str]
     verdict = json.loads(out)
     assert code == 0
     assert {"correct", "interpreted", "expected", "feedback", "mistake", "error"} <= set(verdict)
-    assert verdict["correct"] is True and verdict["interpreted"] == "σ(x)·(1 − σ(x))"
+    assert verdict["correct"] is True
+    assert verdict["interpreted"] == "σ(x)·(1 − σ(x))"
     code, out, _ = run(capsys, "check", "starter/sigmoid-derivative", "--answer", "sigmoid(x)", "--json")
     verdict = json.loads(out)
-    assert code == 1 and verdict["mistake"] == "forgot-to-differentiate"
+    assert code == 1
+    assert verdict["mistake"] == "forgot-to-differentiate"
     code, out, _ = run(capsys, "check", "starter/sigmoid-derivative", "--answer", "(x", "--json")
     verdict = json.loads(out)
-    assert code == 1 and verdict["interpreted"] is None and "expected ')'" in verdict["error"]
+    assert code == 1
+    assert verdict["interpreted"] is None
+    assert "expected ')'" in verdict["error"]
 
 
 def test_check_text_output_and_stdin(
@@ -76,7 +84,8 @@ def test_check_text_output_and_stdin(
     assert "expected: saddle point" in out
     monkeypatch.setattr(sys, "stdin", io.StringIO("saddle point\n"))
     code, out, _ = run(capsys, "check", "starter/hessian-classify", "--answer", "-")
-    assert code == 0 and out.startswith("✓ Correct.")
+    assert code == 0
+    assert out.startswith("✓ Correct.")
 
 
 def test_check_a_deck_outside_the_bundled_ones(
@@ -84,7 +93,8 @@ def test_check_a_deck_outside_the_bundled_ones(
 ) -> None:
     path = write_deck("## Two {#two}\n\n```quiz\nkind: numeric\nanswer: 1+1\n```\n\nOne plus one?\n")
     code, out, _ = run(capsys, "check", f"{path}#two", "--answer", "2")
-    assert code == 0 and out.startswith("✓ Correct")
+    assert code == 0
+    assert out.startswith("✓ Correct")
 
 
 @pytest.mark.parametrize(
@@ -138,7 +148,8 @@ def test_bad_options_exit_2_with_argparse_message(
 ) -> None:
     """Every bad option is refused while parsing: usage, a message naming the option, status 2."""
     code, out, err = run(capsys, *args)
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     assert err.startswith("usage: quizapp")
     assert message in err
     assert "Traceback" not in err
@@ -159,7 +170,8 @@ def test_standard_input_that_is_not_utf8_is_a_usage_error(
     stdin = io.TextIOWrapper(io.BytesIO(b"\xff\xfe"), encoding="utf-8", errors="strict")
     monkeypatch.setattr(sys, "stdin", stdin)
     code, _, err = run(capsys, "check", "starter/gelu-at-point", "--answer", "-")
-    assert code == 2 and err == "quizapp: standard input is not utf-8 text\n"
+    assert code == 2
+    assert err == "quizapp: standard input is not utf-8 text\n"
 
 
 @pytest.mark.parametrize(
@@ -202,18 +214,23 @@ def test_answers_beginning_with_a_dash(
     path = write_deck(SYMBOLIC)
     code, out, err = run(capsys, "check", f"{path}#negate", *answer_args)
     assert (code, err) == (0, "")
-    assert out.startswith("✓ Correct") and f"read as: {read_as}" in out
+    assert out.startswith("✓ Correct")
+    assert f"read as: {read_as}" in out
 
 
 def test_answers_beginning_with_a_dash_on_bundled_cards(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", "starter/gelu-at-point", "--seed", "3", "--answer", "-0.01922")
-    assert code == 0 and "read as: −0.01922" in out
+    assert code == 0
+    assert "read as: −0.01922" in out
     code, out, _ = run(capsys, "check", "starter/gelu-at-point", "--answer", "-0.5")
-    assert code == 1 and "read as: −0.5" in out
+    assert code == 1
+    assert "read as: −0.5" in out
     code, out, _ = run(capsys, "check", "starter/sigmoid-derivative", "--answer", "-sigmoid(x)", "--json")
-    assert code == 1 and json.loads(out)["interpreted"] == "−σ(x)"
+    assert code == 1
+    assert json.loads(out)["interpreted"] == "−σ(x)"
     code, out, _ = run(capsys, "check", "starter/sigmoid-derivative", "--answer", "-h")  # not --help
-    assert code == 1 and "unknown name 'h'" in out
+    assert code == 1
+    assert "unknown name 'h'" in out
 
 
 def test_a_dash_alone_still_reads_standard_input(
@@ -222,7 +239,8 @@ def test_a_dash_alone_still_reads_standard_input(
     path = write_deck(SYMBOLIC)
     monkeypatch.setattr(sys, "stdin", io.StringIO("-x\n"))
     code, out, _ = run(capsys, "check", f"{path}#negate", "--answer", "-")
-    assert code == 0 and "read as: −x" in out
+    assert code == 0
+    assert "read as: −x" in out
 
 
 def test_a_dash_answer_in_a_real_process(tmp_path: Path) -> None:
@@ -292,7 +310,8 @@ def test_steps_parts_from_standard_input(
     path = write_deck(STEPS)
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code, out, _ = run(capsys, "check", f"{path}#two-parts", "--answer", "-")
-    assert code == 0 and out.startswith("✓ "), out
+    assert code == 0, out
+    assert out.startswith("✓ "), out
 
 
 def test_steps_with_a_wrong_number_of_parts(
@@ -300,29 +319,36 @@ def test_steps_with_a_wrong_number_of_parts(
 ) -> None:
     path = write_deck(STEPS)
     code, out, _ = run(capsys, "check", f"{path}#two-parts", "--answer", "-3; -6; 1")
-    assert code == 1 and "Give 2 answers separated by ';' (negated, doubled)." in out
+    assert code == 1
+    assert "Give 2 answers separated by ';' (negated, doubled)." in out
 
 
 def test_validate_exit_status_and_json(
     capsys: pytest.CaptureFixture[str], write_deck: Callable[..., Path]
 ) -> None:
     code, out, err = run(capsys, "validate", str(REPO / "decks" / "starter.md"))
-    assert code == 0 and out == "" and "1 decks, 8 cards: 0 errors, 0 warnings" in err
+    assert code == 0
+    assert out == ""
+    assert "1 decks, 8 cards: 0 errors, 0 warnings" in err
     bad = write_deck("## Q {#q}\n\n```quiz\nkind: numeric\nanswer: 1/0\n```\n\nQ\n")
     code, out, _ = run(capsys, "validate", str(bad))
     assert code == 1
     assert out.startswith(f"{bad}:5: error: answer is NaN or infinite")
     code, out, _ = run(capsys, "validate", str(bad), "--json")
     report = json.loads(out)
-    assert code == 1 and report["errors"] == 1 and report["problems"][0]["line"] == 5
+    assert code == 1
+    assert report["errors"] == 1
+    assert report["problems"][0]["line"] == 5
 
 
 def test_validate_fix_ids(capsys: pytest.CaptureFixture[str], write_deck: Callable[..., Path]) -> None:
     path = write_deck("## A card\n\nFront\n\n### Answer\nBack\n")
     code, out, _ = run(capsys, "validate", str(path))
-    assert code == 0 and f"{path}:1: warning: card has no id" in out  # a warning alone passes
+    assert code == 0
+    assert f"{path}:1: warning: card has no id" in out
     code, out, err = run(capsys, "validate", str(path), "--fix-ids")
-    assert code == 0 and out == ""
+    assert code == 0
+    assert out == ""
     assert f"{path}:1: added id {{#a-card}}" in err
     assert path.read_text().startswith("## A card {#a-card}\n")
 
@@ -336,17 +362,24 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
         cwd=tmp_path,
         check=False,
     )
-    assert result.returncode == 1 and result.stdout.startswith("✗ ")
+    assert result.returncode == 1
+    assert result.stdout.startswith("✗ ")
     assert (REPO / "decks").is_dir()
 
 
 def test_references_lists_one_or_all(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "references", "adam_step")
-    assert code == 0 and "### `adam_step`" in out and "`beta2`" in out and "no-bias-correction" in out
+    assert code == 0
+    assert "### `adam_step`" in out
+    assert "`beta2`" in out
+    assert "no-bias-correction" in out
     code, out, _ = run(capsys, "references")
-    assert code == 0 and "## Curvature" in out and "### `hessian_classify`" in out
+    assert code == 0
+    assert "## Curvature" in out
+    assert "### `hessian_classify`" in out
     code, _, err = run(capsys, "references", "gelo")
-    assert code == 2 and "did you mean gelu" in err
+    assert code == 2
+    assert "did you mean gelu" in err
 
 
 def test_validate_device_cuda_without_cuda_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -355,20 +388,27 @@ def test_validate_device_cuda_without_cuda_is_a_usage_error(capsys: pytest.Captu
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
     code, _, err = run(capsys, "validate", "--device", "cuda")
-    assert code == 2 and "cannot use CUDA" in err
+    assert code == 2
+    assert "cannot use CUDA" in err
 
 
 def test_stats_and_export(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "--data-dir", str(tmp_path / "data"), "stats")
-    assert code == 0 and out.startswith("No reviews yet")
+    assert code == 0
+    assert out.startswith("No reviews yet")
     code, out, _ = run(capsys, "--data-dir", str(tmp_path / "data"), "stats", "--json")
-    assert code == 0 and json.loads(out)["reviews"] == 0
+    assert code == 0
+    assert json.loads(out)["reviews"] == 0
     code, out, _ = run(capsys, "export", "--anki", str(tmp_path / "starter.apkg"), "starter")
-    assert code == 0 and "notes in 1 decks" in out and (tmp_path / "starter.apkg").is_file()
+    assert code == 0
+    assert "notes in 1 decks" in out
+    assert (tmp_path / "starter.apkg").is_file()
     code, _, err = run(capsys, "export", "--anki", str(tmp_path / "starter.zip"), "starter")
-    assert code == 2 and ".apkg" in err
+    assert code == 2
+    assert ".apkg" in err
     code, _, err = run(capsys, "drill", "--deck", "starter", "--tag", "no-such-tag")
-    assert code == 2 and "no checked cards" in err
+    assert code == 2
+    assert "no checked cards" in err
 
 
 # The arguments each command needs, to show that every command takes the global options.
@@ -419,5 +459,6 @@ def test_stats_uses_the_data_dir_given_before_or_after_the_command(
     data_dir = ["--data-dir", str(data)]
     argv = [*data_dir, "stats"] if placement == "before" else ["stats", *data_dir]
     code, out, _ = run(capsys, *argv)
-    assert code == 0 and out.startswith("No reviews yet")
+    assert code == 0
+    assert out.startswith("No reviews yet")
     assert (data / "quizapp.sqlite3").is_file()

@@ -17,7 +17,8 @@ def test_the_complete_deck_example_validates(tmp_path: Path) -> None:
     deck = tmp_path / "example.md"
     deck.write_text(match.group(1), encoding="utf-8")
     report = validate([deck], samples=100)
-    assert report.problems == [] and report.cards == 2
+    assert report.problems == []
+    assert report.cards == 2
 
 
 def test_every_yaml_example_is_a_valid_card(tmp_path: Path) -> None:
@@ -30,4 +31,5 @@ def test_every_yaml_example_is_a_valid_card(tmp_path: Path) -> None:
     deck = tmp_path / "examples.md"
     deck.write_text(cards, encoding="utf-8")
     report = validate([deck], samples=100)
-    assert report.problems == [] and report.cards == len(blocks)
+    assert report.problems == []
+    assert report.cards == len(blocks)

@@ -65,14 +65,17 @@ def test_the_same_seed_asks_the_same_questions(tmp_path: Path) -> None:
 def test_a_drill_is_logged_and_reported_without_touching_the_schedule(store: ReviewStore) -> None:
     report = run_drill(store, DrillOptions(count=4, seed=1))
     rows = store.reviews()
-    assert len(rows) == 4 and {r.mode for r in rows} == {"drill"}
+    assert len(rows) == 4
+    assert {r.mode for r in rows} == {"drill"}
     assert all(r.rating is None for r in rows)
     assert store.card_records() == {}  # the FSRS schedule is untouched
-    assert store.sessions()[0].mode == "drill" and store.sessions()[0].ended_at is not None
+    assert store.sessions()[0].mode == "drill"
+    assert store.sessions()[0].ended_at is not None
 
     result = report.result
     assert (result.questions, result.answered, result.correct) == (4, 4, 3)
-    assert result.accuracy == pytest.approx(0.75) and result.duration_ms == 20_000
+    assert result.accuracy == pytest.approx(0.75)
+    assert result.duration_ms == 20_000
     assert report.mistakes == (("doubled", 1),)
     assert [t.tag for t in report.weakest] == ["arithmetic", "test"]
     assert [c.full_id for c in report.to_review] == ["drillfix/half"]
@@ -83,9 +86,11 @@ def test_a_drill_is_logged_and_reported_without_touching_the_schedule(store: Rev
 def test_the_report_compares_with_earlier_drills(store: ReviewStore) -> None:
     run_drill(store, DrillOptions(count=4, seed=1))
     report = run_drill(store, DrillOptions(count=4, seed=2), now=NOW + timedelta(hours=1), answered=2)
-    assert report.result.answered == 2 and len(report.unanswered) == 2
+    assert report.result.answered == 2
+    assert len(report.unanswered) == 2
     assert len(report.earlier) == 1
-    assert "in your last drill" in report.comparison() and "75%" in report.comparison()
+    assert "in your last drill" in report.comparison()
+    assert "75%" in report.comparison()
     assert {c.full_id for c in report.unanswered} <= {c.full_id for c in report.to_review}
 
 
@@ -101,5 +106,7 @@ def test_a_skipped_question_counts_as_wrong_and_shows_its_answer(store: ReviewSt
     assert instance is not None
     session.skip(expected_answer_text(instance), 1000)
     report = session.finish()
-    assert report.result.correct == 0 and report.result.answered == 0
-    assert report.answers[0].skipped and report.answers[0].verdict.expected
+    assert report.result.correct == 0
+    assert report.result.answered == 0
+    assert report.answers[0].skipped
+    assert report.answers[0].verdict.expected

@@ -185,7 +185,8 @@ def test_a_hostile_quiz_block_is_a_problem_at_its_line_and_hides_no_other_deck(
     assert time.perf_counter() - started < LOAD_LIMIT_S
     assert_only_good_loads(catalog, good)
     hostile_deck = catalog.deck("hostile")
-    assert hostile_deck is not None and hostile_deck.cards == ()  # the card is left out
+    assert hostile_deck is not None
+    assert hostile_deck.cards == ()
     assert [(p.path, p.line, p.severity) for p in catalog.problems] == [(hostile, line, "error")]
     assert message in catalog.problems[0].message, catalog.problems[0].message
 
@@ -197,7 +198,8 @@ def test_hostile_front_matter_leaves_the_cards_and_the_other_decks(
     catalog = Catalog.load([tmp_path])
     assert_only_good_loads(catalog, good)
     (problem,) = catalog.problems
-    assert problem.line == 3 and "anchors and aliases are not allowed" in problem.message
+    assert problem.line == 3
+    assert "anchors and aliases are not allowed" in problem.message
 
 
 @pytest.mark.parametrize("command", ["list", "validate"])
@@ -210,9 +212,12 @@ def test_the_commands_report_hostile_decks_and_go_on(
     assert "Traceback" not in out + err
     assert err.count(": error: ") + out.count(": error: ") == 4
     if command == "list":
-        assert code == 0 and "good  good  (1 cards)" in out and "twice" in out
+        assert code == 0
+        assert "good  good  (1 cards)" in out
+        assert "twice" in out
     else:
-        assert code == 1 and "5 decks, 1 cards: 4 errors, 0 warnings" in err
+        assert code == 1
+        assert "5 decks, 1 cards: 4 errors, 0 warnings" in err
 
 
 # -- only regular files, and only so much of them --------------------------------------------
@@ -227,7 +232,8 @@ def test_a_fifo_is_refused_without_opening_it_for_good(tmp_path: Path, good: Pat
     assert (problem.path, problem.line) == (
         fifo,
         1,
-    ) and "named pipe (FIFO), not a regular file" in problem.message
+    )
+    assert "named pipe (FIFO), not a regular file" in problem.message
     (alone,) = loaded_within(lambda: load_deck(fifo)).problems
     assert alone == problem
 
@@ -248,7 +254,8 @@ def test_a_folder_given_as_a_deck_file_is_a_problem(tmp_path: Path) -> None:
     assert (problem.line, problem.severity) == (
         1,
         "error",
-    ) and "a folder, not a regular file" in problem.message
+    )
+    assert "a folder, not a regular file" in problem.message
     with pytest.raises(CardNotFound, match="a folder, not a regular file"):
         Catalog([]).find_card(f"{folder}#card")
 
@@ -303,11 +310,13 @@ def test_fix_ids_refuses_what_the_loader_refuses(
             add_missing_ids(path)
     write_deck("## No id\n\nQ\n\n### Answer\nA\n", name="plain.md")
     code, out, err = run(capsys, "validate", "--fix-ids", str(tmp_path))
-    assert code == 1 and "Traceback" not in err
+    assert code == 1
+    assert "Traceback" not in err
     assert f"{latin}:1: warning: ids not added: not UTF-8 text" in err
     assert f"{huge}:1: warning: ids not added: file is too large to be a deck" in err
     assert f"{tmp_path / 'plain.md'}:1: added id {{#no-id}}" in err
-    assert f"{latin}:1: error: not UTF-8 text" in out and f"{huge}:1: error: file is too large" in out
+    assert f"{latin}:1: error: not UTF-8 text" in out
+    assert f"{huge}:1: error: file is too large" in out
     assert err.endswith("1 decks, 1 cards: 2 errors, 0 warnings\n")
     assert all(path.read_bytes() == data for path, data in untouched.items())
 
@@ -332,11 +341,13 @@ def test_a_crash_reading_one_card_leaves_the_others_and_is_not_cached(
     catalog = Catalog.load([path], cache_dir=tmp_path / "cache")
     assert [c.card_id for c in catalog.decks[0].cards] == ["twice"]
     (problem,) = catalog.problems
-    assert problem.line == 11 and problem.message.startswith("card could not be read: RuntimeError: xxx")
+    assert problem.line == 11
+    assert problem.message.startswith("card could not be read: RuntimeError: xxx")
     assert len(problem.message) < 300  # a huge message is cut short
     monkeypatch.undo()
     again = Catalog.load([path], cache_dir=tmp_path / "cache")  # read afresh: the crash was not kept
-    assert [c.card_id for c in again.decks[0].cards] == ["twice", "boom"] and again.problems == []
+    assert [c.card_id for c in again.decks[0].cards] == ["twice", "boom"]
+    assert again.problems == []
 
 
 def test_a_crash_reading_one_deck_leaves_the_others_and_is_not_cached(
@@ -356,7 +367,8 @@ def test_a_crash_reading_one_deck_leaves_the_others_and_is_not_cached(
     assert catalog.problems == [Problem(other, 1, "error", "deck could not be read: MemoryError")]
     monkeypatch.undo()
     again = Catalog.load([tmp_path], cache_dir=tmp_path / "cache")
-    assert again.problems == [] and again.deck("other") is not None
+    assert again.problems == []
+    assert again.deck("other") is not None
 
 
 def test_validate_turns_a_crash_in_one_card_into_its_problem_and_prints_the_summary(
@@ -375,7 +387,8 @@ def test_validate_turns_a_crash_in_one_card_into_its_problem_and_prints_the_summ
 
     monkeypatch.setattr(CardValidator, "instanced", exploding)
     report = validate([good.parent], samples=5)
-    assert report.cards == 2 and report.problems == [
+    assert report.cards == 2
+    assert report.problems == [
         Problem(
             other,
             1,
@@ -384,7 +397,8 @@ def test_validate_turns_a_crash_in_one_card_into_its_problem_and_prints_the_summ
         )
     ]
     code, out, err = run(capsys, "validate", "--samples", "5", str(good.parent))
-    assert code == 1 and out.startswith(f"{other}:1: error: card 'other/thrice' could not be checked")
+    assert code == 1
+    assert out.startswith(f"{other}:1: error: card 'other/thrice' could not be checked")
     assert err.endswith("2 decks, 2 cards: 1 errors, 0 warnings\n")
 
 
@@ -430,11 +444,14 @@ def test_show_and_check_name_the_file_and_line_of_a_broken_card(
     path = write_deck(card("given:\n  x: randint(0, 10^100)\nanswer: x"))
     extra = ["--answer", "1"] if command == "check" else ["--reveal"]
     code, _, err = run(capsys, command, f"{path}#c", *extra)
-    assert code == 2 and "Traceback" not in err
-    assert "has no card 'c'" in err and f"{path}:5: error: given 'x': randint() takes finite numbers" in err
+    assert code == 2
+    assert "Traceback" not in err
+    assert "has no card 'c'" in err
+    assert f"{path}:5: error: given 'x': randint() takes finite numbers" in err
     broken = write_deck(card("given:\n  x: uniform(1, 2)\n  y: x[3]\nanswer: y"), name="broken.md")
     code, _, err = run(capsys, command, f"{broken}#c", *extra)
-    assert code == 1 and "Traceback" not in err
+    assert code == 1
+    assert "Traceback" not in err
     assert err.startswith(f"quizapp: {broken}:6: error: given 'y': ")
 
 
@@ -446,7 +463,8 @@ def test_a_bad_plot_range_is_a_problem_at_its_line_and_validate_goes_on(
         name="plot.md",
     )
     code, out, err = run(capsys, "validate", "--samples", "5", str(good.parent))
-    assert code == 1 and "Traceback" not in err
+    assert code == 1
+    assert "Traceback" not in err
     assert out.startswith(f"{path}:7: error: plot range cannot be evaluated: ")
     assert err.endswith("2 decks, 2 cards: 1 errors, 0 warnings\n")
 
@@ -457,7 +475,8 @@ def test_samples_has_a_documented_upper_bound(capsys: pytest.CaptureFixture[str]
 
     assert cli.MAX_SAMPLES == MAX_SAMPLES == 100_000
     code, _, err = run(capsys, "validate", "--samples", "10000000", str(good))
-    assert code == 2 and "argument --samples: must be at most 100,000, got 10,000,000" in err
+    assert code == 2
+    assert "argument --samples: must be at most 100,000, got 10,000,000" in err
     assert build_parser().parse_args(["validate", "--samples", "100000"]).samples == MAX_SAMPLES
     with pytest.raises(ValueError, match="samples must be from 1 to 100,000"):
         validate([good], samples=MAX_SAMPLES + 1)

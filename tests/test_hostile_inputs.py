@@ -302,7 +302,8 @@ def checked(instance: Instance, answer: str) -> Verdict:
     if instance.card.kind != "steps":  # a steps card previews one part at a time
         assert readable == verdict.readable, (verdict, message)
     if not verdict.readable:
-        assert verdict.interpreted is None and verdict.error
+        assert verdict.interpreted is None
+        assert verdict.error
     return verdict
 
 
@@ -333,7 +334,8 @@ def test_answers_that_fold_to_huge_or_undefined_constants_get_a_verdict_on_time(
     instances: dict[str, Instance], answer: str
 ) -> None:
     verdict = checked(instances["symbolic"], answer)
-    assert verdict.readable and not verdict.correct
+    assert verdict.readable
+    assert not verdict.correct
 
 
 @pytest.mark.parametrize(
@@ -354,14 +356,16 @@ def test_a_comparison_outside_where_is_not_a_number(
 ) -> None:
     verdict = checked(instances[kind], answer)
     assert not verdict.readable
-    assert verdict.error is not None and "comparison" in verdict.error
+    assert verdict.error is not None
+    assert "comparison" in verdict.error
 
 
 @pytest.mark.parametrize(("kind", "answer"), [("symbolic", "where(3, 3, 1)"), ("numeric", "where(3, 3, 1)")])
 def test_where_needs_a_comparison(instances: dict[str, Instance], kind: str, answer: str) -> None:
     verdict = checked(instances[kind], answer)
     assert not verdict.readable
-    assert verdict.error is not None and "where needs a comparison" in verdict.error
+    assert verdict.error is not None
+    assert "where needs a comparison" in verdict.error
 
 
 @pytest.mark.parametrize(
@@ -390,7 +394,8 @@ def test_numbers_that_are_no_index_axis_or_array_are_typed_errors(
     for kind in ("numeric", "vector"):
         verdict = checked(instances[kind], answer)
         assert not verdict.readable
-        assert verdict.error is not None and reason in verdict.error
+        assert verdict.error is not None
+        assert reason in verdict.error
 
 
 @pytest.mark.parametrize("answer", ["²", "1" * 5000, "x²", "(b)²", "\x00", "1e999999"])
@@ -404,9 +409,11 @@ def test_a_steps_part_fails_alone(instances: dict[str, Instance]) -> None:
     steps = instance.card.steps
     verdict = checked(instance, "sum([1,2], 0/0); 1; 1; no")
     assert not verdict.readable
-    assert verdict.error is not None and verdict.error.startswith(steps[0].label)
+    assert verdict.error is not None
+    assert verdict.error.startswith(steps[0].label)
     part = check_step(instance, steps[0], "softmax([1,2])[1/0]")
-    assert not part.readable and part.part == steps[0].name
+    assert not part.readable
+    assert part.part == steps[0].name
 
 
 def test_a_failure_after_the_answer_is_read_is_a_readable_wrong_answer(
@@ -420,12 +427,16 @@ def test_a_failure_after_the_answer_is_read_is_a_readable_wrong_answer(
 
     monkeypatch.setattr(engine.checking.check, "equivalent", broken)
     verdict = checked(instances["symbolic"], "x + 1")
-    assert verdict.readable and not verdict.correct
+    assert verdict.readable
+    assert not verdict.correct
     assert verdict.interpreted == "x + 1"
-    assert verdict.error is not None and "RuntimeError: a bug" in verdict.error
+    assert verdict.error is not None
+    assert "RuntimeError: a bug" in verdict.error
     monkeypatch.setattr(engine.checking.check, "evaluate", broken)
     verdict = checked(instances["numeric"], "1 + 1")
-    assert verdict.readable and not verdict.correct and verdict.interpreted == "1 + 1"
+    assert verdict.readable
+    assert not verdict.correct
+    assert verdict.interpreted == "1 + 1"
     assert read_as(instances["numeric"], "1 + 1") == (
         True,
         "read as: 1 + 1 (it could not be evaluated: the checker failed on this answer (RuntimeError: a bug))",
@@ -434,7 +445,8 @@ def test_a_failure_after_the_answer_is_read_is_a_readable_wrong_answer(
 
 def test_a_large_result_is_previewed_by_its_shape(instances: dict[str, Instance]) -> None:
     readable, message = read_as(instances["vector"], "outer([1,2,3,4,5], [1,2,3,4,5])")
-    assert readable and message.endswith("= a 5×5 array")
+    assert readable
+    assert message.endswith("= a 5×5 array")
 
 
 # -- the sympy worker: late work is stopped, whatever it is doing ------------------------------

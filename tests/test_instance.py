@@ -35,8 +35,10 @@ def test_fixed_drawn_and_derived_givens() -> None:
         y="x^2 + 1",
         lr2="1e-3",
     )
-    assert values["lr"] == 0.1 and values["theta"].tolist() == [1.0, -2.0]
-    assert -3 <= values["x"] <= 3 and values["x"] == round(float(values["x"]), 2)
+    assert values["lr"] == 0.1
+    assert values["theta"].tolist() == [1.0, -2.0]
+    assert -3 <= values["x"] <= 3
+    assert values["x"] == round(float(values["x"]), 2)
     assert float(values["n"]) in {1, 2, 3, 4, 5}
     assert float(values["beta"]) in {0.9, 0.99}
     assert values["w"].shape == (2, 3)

@@ -72,19 +72,26 @@ def test_a_deck_reads_into_cards_with_prompt_and_explanation(write_deck: Callabl
     assert (deck.id, deck.title, deck.tags) == ("act", "Activations", ("activations",))
     assert [c.full_id for c in deck.cards] == ["act/gelu", "act/why-ln"]
     gelu, flash = deck.cards
-    assert gelu.kind == "numeric" and gelu.line == 11
-    assert gelu.answer is not None and gelu.answer.text == "x*Phi(x)" and gelu.answer.line == 17
+    assert gelu.kind == "numeric"
+    assert gelu.line == 11
+    assert gelu.answer is not None
+    assert gelu.answer.text == "x*Phi(x)"
+    assert gelu.answer.line == 17
     assert gelu.tolerance.rtol == 1e-3
-    assert "Compute GELU" in gelu.prompt and "```quiz" not in gelu.prompt
+    assert "Compute GELU" in gelu.prompt
+    assert "```quiz" not in gelu.prompt
     assert "## not a heading" in gelu.prompt  # a code block stays part of the prompt
     assert gelu.explanation == "$x\\Phi(x)$."
-    assert flash.kind == "flash" and flash.explanation == "Because."
+    assert flash.kind == "flash"
+    assert flash.explanation == "Because."
     assert flash.tags == ("activations",)
 
 
 def test_deck_id_defaults_to_the_file_stem(write_deck: Callable[..., Path]) -> None:
     deck = load_deck(write_deck("## Q {#q}\n\nFront\n\n### Answer\nBack\n", name="my-deck.md")).deck
-    assert deck is not None and deck.id == "my-deck" and deck.cards[0].full_id == "my-deck/q"
+    assert deck is not None
+    assert deck.id == "my-deck"
+    assert deck.cards[0].full_id == "my-deck/q"
 
 
 def test_missing_id_is_a_warning_and_duplicate_ids_an_error(write_deck: Callable[..., Path]) -> None:
@@ -118,7 +125,8 @@ def test_missing_id_is_a_warning_and_duplicate_ids_an_error(write_deck: Callable
         "15: error: card id 'dup' is already used on line 8",
     ]
     deck = load_deck(path).deck
-    assert deck is not None and [c.card_id for c in deck.cards] == ["first-card", "dup"]
+    assert deck is not None
+    assert [c.card_id for c in deck.cards] == ["first-card", "dup"]
 
 
 def test_yaml_errors_point_at_their_line(write_deck: Callable[..., Path]) -> None:
@@ -135,7 +143,8 @@ def test_yaml_errors_point_at_their_line(write_deck: Callable[..., Path]) -> Non
         """
     )
     (problem,) = load_deck(path).problems
-    assert problem.severity == "error" and problem.line in (5, 6)
+    assert problem.severity == "error"
+    assert problem.line in (5, 6)
     assert "not valid YAML" in problem.message
 
 
@@ -203,7 +212,8 @@ def test_steps_and_mistakes_are_read_with_their_lines(write_deck: Callable[..., 
     first, second = card.steps
     assert (first.name, first.prompt, first.line) == ("m", "m =", 7)
     assert first.mistakes[0].name == "no-scale"
-    assert second.is_choice and second.options == ("up", "down")
+    assert second.is_choice
+    assert second.options == ("up", "down")
 
 
 def test_a_broken_deck_does_not_stop_the_others(write_deck: Callable[..., Path]) -> None:
@@ -269,7 +279,8 @@ def test_each_yaml_block_is_parsed_once(
 
     monkeypatch.setattr(quiz_yaml, "_parse_with", counting)
     deck = load_deck(write_deck(GOOD)).deck
-    assert deck is not None and len(deck.cards) == 2
+    assert deck is not None
+    assert len(deck.cards) == 2
     assert len(parsed) == 2  # the front matter and the one quiz block
 
 
@@ -308,7 +319,8 @@ def test_yaml_nested_too_deeply_is_a_problem_not_a_crash(
     (problem,) = load_deck(
         write_deck(f"## Deep {{#deep}}\n\n```quiz\nkind: numeric\nanswer: {deep}\n```\n")
     ).problems
-    assert problem.severity == "error" and "quiz block is not valid YAML" in problem.message
+    assert problem.severity == "error"
+    assert "quiz block is not valid YAML" in problem.message
 
 
 def test_an_unchanged_deck_is_read_once_per_process(
@@ -326,10 +338,14 @@ def test_an_unchanged_deck_is_read_once_per_process(
     first = load_deck(path)
     first.problems.append(Problem(path, 1, "error", "added by the caller"))  # not shared
     second = load_deck(path)
-    assert reads == [path] and second.deck is first.deck and second.problems == []
+    assert reads == [path]
+    assert second.deck is first.deck
+    assert second.problems == []
     path.write_text(path.read_text(encoding="utf-8").replace("Because.", "Because!"), encoding="utf-8")
     third = load_deck(path)
-    assert reads == [path, path] and third.deck is not None and third.deck.cards[1].explanation == "Because!"
+    assert reads == [path, path]
+    assert third.deck is not None
+    assert third.deck.cards[1].explanation == "Because!"
 
 
 def test_windows_and_old_mac_line_endings_read_like_unix_ones(write_deck: Callable[..., Path]) -> None:
@@ -414,22 +430,29 @@ def test_an_edited_deck_a_damaged_entry_or_a_new_engine_is_read_afresh(
         return load_deck(path, store).deck
 
     first = load()
-    assert load() == first and len(reads) == 1
+    assert load() == first
+    assert len(reads) == 1
     path.write_text(path.read_text(encoding="utf-8").replace("Because.", "Because!"), encoding="utf-8")
     edited = load()
-    assert edited is not None and edited.cards[1].explanation == "Because!" and len(reads) == 2
+    assert edited is not None
+    assert edited.cards[1].explanation == "Because!"
+    assert len(reads) == 2
     store.entry(path).write_text('{"key": [1, "x"], "deck": {"record": "os.system"', encoding="utf-8")
-    assert load() == edited and len(reads) == 3
-    assert load() == edited and len(reads) == 3  # rewritten whole
+    assert load() == edited
+    assert len(reads) == 3
+    assert load() == edited
+    assert len(reads) == 3
     monkeypatch.setattr(catalog, "engine_fingerprint", lambda: "another engine")
-    assert load() == edited and len(reads) == 4
+    assert load() == edited
+    assert len(reads) == 4
 
 
 def test_an_unwritable_cache_is_no_cache(write_deck: Callable[..., Path], tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder", encoding="utf-8")
     catalog_ = Catalog.load([write_deck(GOOD)], cache_dir=blocker / "cache")
-    assert [d.id for d in catalog_.decks] == ["act"] and catalog_.problems == []
+    assert [d.id for d in catalog_.decks] == ["act"]
+    assert catalog_.problems == []
 
 
 def test_decode_builds_only_deck_records() -> None:

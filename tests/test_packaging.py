@@ -41,7 +41,8 @@ def test_a_built_wheel_carries_the_decks_and_finds_them(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("quizapp-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "quizapp/decks/starter.md" in names
-    assert "engine/expr/parser.py" in names and "quizapp/cli.py" in names
+    assert "engine/expr/parser.py" in names
+    assert "quizapp/cli.py" in names
     assert not any(name.startswith(("tests/", "decks/")) for name in names)
 
     unpacked = tmp_path / "site"

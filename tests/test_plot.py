@@ -35,9 +35,12 @@ softplus({x})?
 
 def test_a_plot_has_its_curve_derivative_and_marked_point() -> None:
     card = Catalog.load([FIXTURES / "drill"]).find_card("drillfix/softplus")
-    assert card.plot is not None and card.plot.numeric_derivative and card.plot.mark == "x"
+    assert card.plot is not None
+    assert card.plot.numeric_derivative
+    assert card.plot.mark == "x"
     data = plot_data(card.plot, draw_instance(card, 0).values)
-    assert data.xs[0] == -4 and data.xs[-1] == 4
+    assert data.xs[0] == -4
+    assert data.xs[-1] == 4
     assert data.mark == pytest.approx((1.5, np.log1p(np.exp(1.5))))
     assert data.dys is not None
     assert np.allclose(data.dys, 1 / (1 + np.exp(-data.xs)), atol=1e-6)  # softplus' = sigmoid
@@ -49,7 +52,8 @@ def test_bounds_may_use_the_givens() -> None:
     instance = draw_instance(card, 3)
     data = plot_data(card.plot, instance.values)
     assert data.xs[-1] == float(instance.values["T_max"])
-    assert data.mark is not None and data.mark[0] == float(instance.values["t"])
+    assert data.mark is not None
+    assert data.mark[0] == float(instance.values["t"])
 
 
 @pytest.mark.parametrize(

@@ -152,7 +152,8 @@ def assert_checked(instance: Instance, answer: str) -> Verdict:
     verdict: Verdict = timed(lambda: check_answer(instance, answer), f"check {answer!r}")
     assert isinstance(verdict, Verdict)
     if not verdict.readable:
-        assert verdict.interpreted is None and verdict.error, verdict
+        assert verdict.interpreted is None, verdict
+        assert verdict.error, verdict
     card = instance.card
     if card.kind == "steps":
         for step in card.steps:

@@ -32,7 +32,8 @@ def test_listing_is_sorted_and_well_formed() -> None:
         canonical = [canonical_name(name) for name in names]
         assert len(set(canonical)) == len(canonical), ref.name
         assert not set(canonical) & (set(FUNCTIONS) | CONSTANTS), ref.name
-        assert ref.summary and ref.torch_api, ref.name
+        assert ref.summary, ref.name
+        assert ref.torch_api, ref.name
         assert all(m.output in {o.name for o in ref.outputs} for m in ref.mistakes), ref.name
 
 
@@ -61,7 +62,8 @@ def test_one_item_is_shared_by_all_instances() -> None:
         "layer_norm", {"x": np.tile([1.0, 2.0, 4.0], (3, 1)), "gamma": [1.0, 2.0, 3.0]}, n=3
     )
     np.testing.assert_array_equal(shared["y"], stacked["y"])
-    assert shared["y"].shape == (3, 3) and shared["y"].dtype == np.float64
+    assert shared["y"].shape == (3, 3)
+    assert shared["y"].dtype == np.float64
 
 
 def test_every_reference_runs_at_its_defaults() -> None:
@@ -84,7 +86,8 @@ def test_every_reference_runs_at_its_defaults() -> None:
         out = run_reference(ref, inputs, n=2, device="cpu")
         assert set(out) == {o.name for o in ref.outputs}, ref.name
         for o in ref.outputs:
-            assert out[o.name].shape[0] == 2 and out[o.name].ndim == 1 + len(o.shape), (ref.name, o.name)
+            assert out[o.name].shape[0] == 2, (ref.name, o.name)
+            assert out[o.name].ndim == 1 + len(o.shape), (ref.name, o.name)
 
 
 def test_torch_default_dtype_is_restored() -> None:
@@ -134,8 +137,11 @@ def test_cuda_matches_cpu() -> None:
 
 def test_docs() -> None:
     text = describe(get_reference("adam_step"))
-    assert "torch.optim.Adam" in text and "`beta2`" in text and "0.999" in text
-    assert "eps-inside-sqrt" in text and "theta_prev - lr * m_hat / sqrt(v_hat + eps)" in text
+    assert "torch.optim.Adam" in text
+    assert "`beta2`" in text
+    assert "0.999" in text
+    assert "eps-inside-sqrt" in text
+    assert "theta_prev - lr * m_hat / sqrt(v_hat + eps)" in text
     document = render_reference_docs()
     for ref in all_references():
         assert f"### `{ref.name}`" in document

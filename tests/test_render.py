@@ -163,7 +163,9 @@ def test_math_spanning_a_line_break_renders_with_its_thin_spaces() -> None:
     assert "(1-\\sigma(x))\n= " in card.explanation  # the math does span a line break
     rendered = render_math(card.explanation)
     assert f"σ(x){THIN}(1 + x(1−σ(x)))" in rendered
-    assert "$" not in rendered and "\\" not in rendered and ",σ" not in rendered
+    assert "$" not in rendered
+    assert "\\" not in rendered
+    assert ",σ" not in rendered
 
 
 def test_inline_math_is_escaped_so_markdown_shows_it_as_written() -> None:

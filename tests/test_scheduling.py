@@ -180,7 +180,8 @@ def test_again_brings_a_card_back_soon_and_easy_much_later(tmp_path: Path) -> No
     with ReviewStore.open(path) as store:  # persisted
         for card_id, card in [("d/hard", again), ("d/ok", good), ("d/trivial", easy)]:
             stored = store.card_state(card_id)
-            assert stored is not None and stored.to_dict() == card.to_dict()
+            assert stored is not None
+            assert stored.to_dict() == card.to_dict()
         queue = StudyScheduler(store).queue(
             ["d/hard", "d/ok", "d/trivial", "d/new"], now=T0 + timedelta(hours=1)
         )
@@ -196,11 +197,13 @@ def test_successive_reviews_grow_the_interval_and_a_lapse_shrinks_it(
         card = scheduler.review("d/c", GOOD, now=now)
         intervals.append(card.due - now)
         now = card.due
-    assert intervals == sorted(intervals) and intervals[-1] > timedelta(days=3)
+    assert intervals == sorted(intervals)
+    assert intervals[-1] > timedelta(days=3)
     lapsed = scheduler.review("d/c", AGAIN, now=now)
     assert lapsed.due - now < timedelta(hours=1)
     record = store.card_record("d/c")
-    assert record is not None and (record.reps, record.lapses) == (5, 1)
+    assert record is not None
+    assert (record.reps, record.lapses) == (5, 1)
 
 
 def test_scheduling_is_reproducible_without_fuzzing(tmp_path: Path) -> None:
@@ -234,6 +237,7 @@ def test_editing_a_card_keeps_its_history(
         deck.replace("Sigmoid'", "The sigmoid's derivative").replace("Differentiate", "Find"), name="act.md"
     )
     (edited,) = Catalog.load([path]).decks[0].cards
-    assert edited.title != card.title and edited.full_id == card.full_id
+    assert edited.title != card.title
+    assert edited.full_id == card.full_id
     assert store.card_state(edited.full_id) is not None
     assert scheduler.queue([edited.full_id], now=T0).cards == ()  # studied: not new, not yet due

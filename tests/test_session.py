@@ -52,15 +52,18 @@ def start(store: ReviewStore, cards: list) -> StudySession:  # type: ignore[type
 def test_an_answer_and_its_schedule_are_recorded_together(store: ReviewStore, cards: list) -> None:  # type: ignore[type-arg]
     session = start(store, cards)
     instance = session.next_instance()
-    assert instance is not None and instance.card.card_id == "half"
+    assert instance is not None
+    assert instance.card.card_id == "half"
     verdict = session.check("0.4")
     answered = session.submit("0.4", verdict, duration_ms=12_000)
-    assert answered.verdict is not None and answered.verdict.correct
+    assert answered.verdict is not None
+    assert answered.verdict.correct
     assert answered.rating == answered.suggested == GOOD  # 12 s on a numeric card: neither slow nor fast
     (review,) = store.reviews()
     assert (review.card_id, review.answer, review.rating) == ("fixture/half", "0.4", GOOD)
     state = store.card_record("fixture/half")
-    assert state is not None and state.reps == 1  # scheduled at once, not when moving on
+    assert state is not None
+    assert state.reps == 1
 
 
 def test_the_suggested_rating_uses_the_card_kinds_time(store: ReviewStore, cards: list) -> None:  # type: ignore[type-arg]
@@ -82,7 +85,8 @@ def test_rerating_recomputes_the_schedule_from_the_state_before(store: ReviewSto
     session.rate(AGAIN)
     assert store.reviews()[0].rating == AGAIN
     as_again = state_rows(store)["fixture/half"]
-    assert as_again != as_good and as_again[2] == 1  # still one repetition, not two
+    assert as_again != as_good
+    assert as_again[2] == 1
     session.rate(GOOD)
     assert state_rows(store)["fixture/half"] == as_good  # the same as if Good had been chosen first
 
@@ -104,7 +108,9 @@ def test_undo_restores_the_previous_state_exactly(store: ReviewStore, cards: lis
     session.rate(EASY)
     assert state_rows(store) != before
     again = session.undo()
-    assert again is instance and session.current is instance and session.position == 0
+    assert again is instance
+    assert session.current is instance
+    assert session.position == 0
     assert state_rows(store) == before  # byte for byte
     assert store.reviews() == reviews_before
     assert session.answered == []
@@ -117,7 +123,9 @@ def test_undo_of_a_first_answer_makes_the_card_new_again(store: ReviewStore, car
     session.advance()
     session.next_instance()
     assert session.undo() is not None
-    assert session.position == 0 and state_rows(store) == {} and store.reviews() == []
+    assert session.position == 0
+    assert state_rows(store) == {}
+    assert store.reviews() == []
     assert store.new_cards_introduced_today() == 0
     assert session.undo() is None  # nothing left to take back
 
@@ -126,9 +134,11 @@ def test_a_flash_card_is_recorded_with_its_self_rating(store: ReviewStore, cards
     session = start(store, [c for c in cards if c.kind == "flash"])
     session.next_instance()
     answered = session.submit("", None, 3_000, rating=HARD)
-    assert answered.correct and answered.rating == HARD
+    assert answered.correct
+    assert answered.rating == HARD
     (review,) = store.reviews()
-    assert review.correct and review.rating == HARD
+    assert review.correct
+    assert review.rating == HARD
     assert store.card_record("fixture/why-normalise") is not None
 
 
@@ -136,10 +146,12 @@ def test_an_unreadable_answer_is_never_recorded(store: ReviewStore, cards: list)
     session = start(store, cards)
     session.next_instance()
     verdict = session.check("0.4 +* 2")
-    assert not verdict.readable and verdict.error
+    assert not verdict.readable
+    assert verdict.error
     with pytest.raises(ValueError):
         session.submit("0.4 +* 2", verdict, 1_000)
-    assert store.reviews() == [] and state_rows(store) == {}
+    assert store.reviews() == []
+    assert state_rows(store) == {}
 
 
 def test_a_drill_logs_without_scheduling_unless_asked(store: ReviewStore, cards: list) -> None:  # type: ignore[type-arg]
@@ -150,7 +162,9 @@ def test_a_drill_logs_without_scheduling_unless_asked(store: ReviewStore, cards:
     drill.skip("?", 1_000)
     assert drill.finished
     (review,) = store.reviews()
-    assert review.mode == "drill" and review.rating is None and state_rows(store) == {}
+    assert review.mode == "drill"
+    assert review.rating is None
+    assert state_rows(store) == {}
 
     scheduling = DrillSession.start(store, checked, DrillOptions(count=1, seed=1, schedule=True))
     scheduling.next_instance()
@@ -183,7 +197,8 @@ def test_a_failing_schedule_leaves_no_review(store: ReviewStore) -> None:
 
     with pytest.raises(RuntimeError):
         store.record_review(None, "d/c", 0, "x", None, 3, 1, reschedule=broken)  # type: ignore[arg-type]
-    assert store.reviews() == [] and state_rows(store) == {}
+    assert store.reviews() == []
+    assert state_rows(store) == {}
 
 
 KILL_BETWEEN = textwrap.dedent(
@@ -241,7 +256,8 @@ def test_a_card_whose_stored_state_is_damaged_is_scheduled_afresh(store: ReviewS
     again.next_instance()
     again.submit("0.4", again.check("0.4"), duration_ms=5_000)
     record = store.card_record("fixture/half")
-    assert record is not None and record.reps == 1  # a fresh state replaced the damaged one
+    assert record is not None
+    assert record.reps == 1
 
 
 def test_concurrent_reviews_of_one_card_lose_no_count(tmp_path: Path) -> None:
@@ -266,4 +282,5 @@ def test_concurrent_reviews_of_one_card_lose_no_count(tmp_path: Path) -> None:
         list(pool.map(review_many, range(8)))
     with ReviewStore.open(path) as store:
         record = store.card_record("d/shared")
-        assert record is not None and record.reps == 200 == len(store.reviews())
+        assert record is not None
+        assert record.reps == 200 == len(store.reviews())

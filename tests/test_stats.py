@@ -44,25 +44,32 @@ def test_stats_of_a_populated_log(tmp_path: Path) -> None:
     with ReviewStore.open(tmp_path / "log.sqlite3", local_tz=UTC) as store:
         populate(store)
         stats = compute_stats(store, cards, now=NOW)
-    assert stats.reviews == 6 and stats.study_reviews == 5 and stats.drill_reviews == 1
+    assert stats.reviews == 6
+    assert stats.study_reviews == 5
+    assert stats.drill_reviews == 1
     assert [d.reviews for d in stats.days[-4:]] == [2, 0, 3, 1]
     # Retention counts the second answers to half and sigmoid-prime.
-    assert stats.retention == 1.0 and stats.retention_reviews == 2
+    assert stats.retention == 1.0
+    assert stats.retention_reviews == 2
     by_tag = {a.name: (a.right, a.total) for a in stats.by_tag}
-    assert by_tag["activations"] == (1, 3) and by_tag["arithmetic"] == (2, 2)
+    assert by_tag["activations"] == (1, 3)
+    assert by_tag["arithmetic"] == (2, 2)
     assert stats.by_tag[0].name == "activations"  # weakest first
     assert stats.mistakes == (("forgot-to-differentiate", 2),)
-    assert sum(n for _, n in stats.forecast) == 3 and len(stats.forecast) == 14
+    assert sum(n for _, n in stats.forecast) == 3
+    assert len(stats.forecast) == 14
     json.dumps(stats.to_json())
     text = format_stats(stats)
     assert "6 reviews (5 study, 1 drill) of 4 cards" in text
-    assert "retention: 100% of 2" in text and "forgot-to-differentiate ×2" in text
+    assert "retention: 100% of 2" in text
+    assert "forgot-to-differentiate ×2" in text
 
 
 def test_an_empty_log(tmp_path: Path) -> None:
     with ReviewStore.open(tmp_path / "log.sqlite3", local_tz=UTC) as store:
         stats = compute_stats(store, now=NOW)
-    assert stats.reviews == 0 and stats.retention is None
+    assert stats.reviews == 0
+    assert stats.retention is None
     assert format_stats(stats).startswith("No reviews yet")
 
 
@@ -90,10 +97,14 @@ def test_stats_skip_damaged_rows_name_them_and_count_the_rest(tmp_path: Path) ->
     with ReviewStore.open(tmp_path / "log.sqlite3", local_tz=UTC) as store:
         populate_and_damage(store)
         stats = compute_stats(store, cards, now=NOW)
-    assert stats.reviews == 5 and stats.study_reviews == 4 and stats.drill_reviews == 1
+    assert stats.reviews == 5
+    assert stats.study_reviews == 4
+    assert stats.drill_reviews == 1
     assert stats.cards_seen == 4  # half's later answer still counts
-    assert stats.retention == 1.0 and stats.retention_reviews == 1  # half's first answer is gone
-    assert sum(n for _, n in stats.forecast) == 2 and len(stats.drills) == 1
+    assert stats.retention == 1.0
+    assert stats.retention_reviews == 1
+    assert sum(n for _, n in stats.forecast) == 2
+    assert len(stats.drills) == 1
     assert stats.warnings == (
         "skipped a damaged row of the review log: reviews id 1 (card drillfix/half):"
         " reviewed_at 'yesterday' is not a date",
@@ -115,7 +126,8 @@ def test_a_sound_log_has_no_warnings(tmp_path: Path) -> None:
     with ReviewStore.open(tmp_path / "log.sqlite3", local_tz=UTC) as store:
         populate(store)
         stats = compute_stats(store, now=NOW)
-    assert stats.warnings == () and stats.to_json()["damaged_rows"] == []
+    assert stats.warnings == ()
+    assert stats.to_json()["damaged_rows"] == []
 
 
 def test_a_damaged_log_with_only_bad_rows_still_computes(tmp_path: Path) -> None:
@@ -125,7 +137,8 @@ def test_a_damaged_log_with_only_bad_rows_still_computes(tmp_path: Path) -> None
         review = store.record_review(session, "drillfix/half", 0, "0.4", right, 3, 1000, now=NOW)
         damage(store.path, "UPDATE reviews SET reviewed_at = x'00ff', score = 'lots' WHERE id = ?", review)
         stats = compute_stats(store, now=NOW)
-    assert stats.reviews == 0 and len(stats.warnings) == 1
+    assert stats.reviews == 0
+    assert len(stats.warnings) == 1
     assert "reviews id 1 (card drillfix/half): reviewed_at b'\\x00\\xff' is not a date" in stats.warnings[0]
     assert format_stats(stats).startswith("No reviews yet")
 
@@ -143,7 +156,8 @@ async def test_the_home_and_statistics_screens_go_on_past_damaged_rows(tmp_path:
         async with app.run_test(size=(110, 40)) as pilot:
             await home_loaded(app, pilot)
             table = app.screen.query_one(DataTable)
-            assert table.row_count == 2 and table.get_row_at(0)[1] != "?"  # the counts are there
+            assert table.row_count == 2
+            assert table.get_row_at(0)[1] != "?"
             await pilot.press("s")
             await settle(app, pilot)
             assert isinstance(app.screen, StatsScreen)
@@ -152,4 +166,5 @@ async def test_the_home_and_statistics_screens_go_on_past_damaged_rows(tmp_path:
             damaged = str(app.screen.query_one("#damaged", Static).render())
             assert damaged.startswith("⚠ 4 rows of the review log could not be read")
             assert "reviews id 2 (card drillfix/[b]x): reviewed_at '' is not a date" in damaged
-            assert "card_states card drillfix/saddle" in damaged and "drill_results session 4" in damaged
+            assert "card_states card drillfix/saddle" in damaged
+            assert "drill_results session 4" in damaged

@@ -190,7 +190,8 @@ def test_a_log_from_a_newer_quizapp_is_refused_and_left_untouched(db_path: Path)
         ReviewStore.open(db_path)
     message = raised.value.message
     assert "newer version of quizapp" in message
-    assert f"schema {SCHEMA_VERSION + 7}" in message and f"knows up to {SCHEMA_VERSION}" in message
+    assert f"schema {SCHEMA_VERSION + 7}" in message
+    assert f"knows up to {SCHEMA_VERSION}" in message
     assert "left untouched" in message
     assert db_path.read_bytes() == before
 
@@ -225,9 +226,12 @@ def test_a_checked_answer_keeps_its_verdict(store: ReviewStore) -> None:
         1,
         7,
     )
-    assert wrong.deck_id == "starter" and wrong.mode == "study" and wrong.session_id == session
+    assert wrong.deck_id == "starter"
+    assert wrong.mode == "study"
+    assert wrong.session_id == session
     assert wrong.verdict() == WRONG
-    assert partial.score == 0.5 and partial.verdict() == steps
+    assert partial.score == 0.5
+    assert partial.verdict() == steps
 
 
 def test_a_flash_card_is_right_when_recalled_hard_good_or_easy(store: ReviewStore) -> None:
@@ -297,8 +301,10 @@ def test_card_state_round_trips_exactly(db_path: Path) -> None:
     with ReviewStore.open(db_path) as store:
         loaded = store.card_state("starter/a")
         record = store.card_record("starter/a")
-    assert loaded is not None and loaded.to_dict() == card.to_dict()
-    assert record is not None and (record.due, record.last_review, record.reps) == (card.due, T0, 1)
+    assert loaded is not None
+    assert loaded.to_dict() == card.to_dict()
+    assert record is not None
+    assert (record.due, record.last_review, record.reps) == (card.due, T0, 1)
 
 
 # -- the study day -----------------------------------------------------------------------
@@ -394,7 +400,8 @@ def test_reading_skips_a_damaged_row_names_it_and_forgets_it_once_repaired(store
         store.path, "UPDATE reviews SET reviewed_at = ? WHERE id = 2", (T0 + timedelta(hours=1)).isoformat()
     )
     rewrite(store.path, "DELETE FROM sessions WHERE id = ?", other)
-    assert [r.id for r in store.reviews()] == [1, 2, 3] and len(store.sessions()) == 1
+    assert [r.id for r in store.reviews()] == [1, 2, 3]
+    assert len(store.sessions()) == 1
     assert store.damaged_rows == ()
 
 
@@ -420,7 +427,8 @@ def test_a_damaged_card_state_is_skipped_and_the_counts_go_on(
     rewrite(store.path, f"UPDATE card_states SET {column} = ? WHERE card_id = 'starter/b'", value)
     assert set(store.card_records()) == {"starter/a"}
     (damaged,) = store.damaged_rows
-    assert (damaged.table, damaged.row) == ("card_states", "card starter/b") and problem in damaged.problem
+    assert (damaged.table, damaged.row) == ("card_states", "card starter/b")
+    assert problem in damaged.problem
     # The home screen's counts: the damaged card counts as never studied, the others as before.
     counts = scheduler.counts(["starter/a", "starter/b", "starter/c"], now=T0 + timedelta(days=30))
     assert (counts.due, counts.new, counts.total) == (1, 2, 3)

@@ -90,7 +90,9 @@ def test_each_problem_is_reported_with_file_and_line(write_deck: Callable[..., P
         " write one given per line (x: uniform(1, 2)) or quote the value"
     ) in lines
     assert "62: error: answer: sum() works on vectors; it has no place in a symbolic answer" in lines
-    assert len(lines) == 8 and report.errors == 7 and report.warnings == 1
+    assert len(lines) == 8
+    assert report.errors == 7
+    assert report.warnings == 1
     assert all(str(p).startswith(f"{path}:") for p in report.problems)
 
 

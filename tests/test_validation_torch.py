@@ -15,7 +15,9 @@ NOTES = FIXTURES / "notes"
 def test_the_notes_formulas_are_flagged_with_the_right_mistake() -> None:
     expected = dict(line.split() for line in (NOTES / "expected_mistakes.txt").read_text().splitlines())
     report = validate([NOTES / "wrong.md"], samples=200)
-    assert report.cards == len(expected) and report.errors == len(expected) and report.warnings == 0
+    assert report.cards == len(expected)
+    assert report.errors == len(expected)
+    assert report.warnings == 0
     headings = {
         index + 1: match.group(1)
         for index, line in enumerate((NOTES / "wrong.md").read_text().splitlines())
@@ -24,7 +26,8 @@ def test_the_notes_formulas_are_flagged_with_the_right_mistake() -> None:
     found = {}
     for problem in report.problems:
         card = headings[max(line for line in headings if line <= problem.line)]
-        assert "disagrees with torch reference" in problem.message and " at seed " in problem.message
+        assert "disagrees with torch reference" in problem.message
+        assert " at seed " in problem.message
         mistake = re.search(r"matches the known mistake '([\w.-]+)'", problem.message)
         assert mistake is not None, problem.message
         found[card] = mistake.group(1)
@@ -33,7 +36,8 @@ def test_the_notes_formulas_are_flagged_with_the_right_mistake() -> None:
 
 def test_the_same_deck_with_torchs_formulas_is_clean() -> None:
     report = validate([NOTES / "right.md"], samples=500)
-    assert report.problems == [] and report.cards == 13
+    assert report.problems == []
+    assert report.cards == 13
 
 
 def test_validation_is_deterministic_with_a_seed() -> None:

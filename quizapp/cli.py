@@ -16,8 +16,9 @@ import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 from engine import EngineError
 from quizapp.paths import bundled_decks_dir
@@ -121,75 +122,72 @@ def _add_global_options(parser: argparse.ArgumentParser, default: object) -> Non
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser of `main`; it expects argv passed through `attach_answer_values`."""
-    parser = argparse.ArgumentParser(
-        prog="quizapp",
-        description="Study the mathematics of deep learning; answers are checked symbolically and against torch.",
-    )
-    _add_global_options(parser, default=None)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+# -- the commands: each registered once, in COMMANDS ----------------------------------------
 
-    study = commands.add_parser("study", help="open the study app (the default command)")
-    study.add_argument(
+
+def _study_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "decks", nargs="*", metavar="DECK", help="deck ids or deck files/folders (default: all bundled)"
     )
-    study.add_argument(
+    parser.add_argument(
         "--new-limit",
         type=_whole_number(0),
         default=DEFAULT_NEW_LIMIT,
-        help=f"new cards a day (default {DEFAULT_NEW_LIMIT})",
+        help=f"new cards a day, shared by all decks (default {DEFAULT_NEW_LIMIT})",
     )
 
-    listing = commands.add_parser("list", help="list decks and their cards")
-    listing.add_argument(
+
+def _paths_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="deck files or folders (default: bundled)"
     )
 
-    show = commands.add_parser("show", help="print one instance of a card")
-    show.add_argument("card", metavar="CARD", help="deck-id/card-id, or path/to/deck.md#card-id")
-    show.add_argument("--seed", type=int, default=0, help="which instance (default 0)")
-    show.add_argument("--reveal", action="store_true", help="also print the expected answer and explanation")
 
-    check = commands.add_parser("check", help="check an answer to one instance of a card")
-    check.add_argument("card", metavar="CARD", help="deck-id/card-id, or path/to/deck.md#card-id")
-    check.add_argument(
+def _show_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("card", metavar="CARD", help="deck-id/card-id, or path/to/deck.md#card-id")
+    parser.add_argument("--seed", type=int, default=0, help="which instance (default 0)")
+    parser.add_argument(
+        "--reveal", action="store_true", help="also print the expected answer and explanation"
+    )
+
+
+def _check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("card", metavar="CARD", help="deck-id/card-id, or path/to/deck.md#card-id")
+    parser.add_argument(
         ANSWER_OPTION,
         required=True,
         metavar="TEXT",
         help="the answer, which may begin with '-' ('-' alone reads standard input)",
     )
-    check.add_argument("--seed", type=int, default=0, help="which instance (default 0)")
-    check.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
+    parser.add_argument("--seed", type=int, default=0, help="which instance (default 0)")
+    parser.add_argument("--json", action="store_true", help="print the verdict as one JSON object")
 
-    check_decks = commands.add_parser("validate", help="check decks for errors, as an author")
-    check_decks.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="deck files or folders (default: bundled)"
-    )
-    check_decks.add_argument("--json", action="store_true", help="print the problems as JSON")
-    check_decks.add_argument(
+
+def _validate_arguments(parser: argparse.ArgumentParser) -> None:
+    _paths_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print the problems as JSON")
+    parser.add_argument(
         "--samples",
         type=_whole_number(1, MAX_SAMPLES),
         default=DEFAULT_SAMPLES,
         help=f"instances per card (default {DEFAULT_SAMPLES}, at most {MAX_SAMPLES:,})",
     )
-    check_decks.add_argument(
+    parser.add_argument(
         "--seed", type=_whole_number(0), default=0, help="first seed of the sampled instances"
     )
-    check_decks.add_argument(
-        "--fix-ids", action="store_true", help="write missing card ids into the files first"
-    )
-    check_decks.add_argument(
+    parser.add_argument("--fix-ids", action="store_true", help="write missing card ids into the files first")
+    parser.add_argument(
         "--device",
         choices=("cpu", "cuda", "auto"),
         default="auto",
         help="where torch references run (default auto)",
     )
 
-    drill = commands.add_parser("drill", help="a timed drill of mixed questions, with a report at the end")
-    drill.add_argument("--minutes", type=_minutes, default=10.0, help="time limit (default 10; 0 for none)")
-    drill.add_argument("--count", type=_whole_number(1), default=10, help="how many questions (default 10)")
-    drill.add_argument(
+
+def _drill_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--minutes", type=_minutes, default=10.0, help="time limit (default 10; 0 for none)")
+    parser.add_argument("--count", type=_whole_number(1), default=10, help="how many questions (default 10)")
+    parser.add_argument(
         "--deck",
         action="extend",
         nargs="+",
@@ -197,29 +195,113 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="deck ids or files (default: all)",
     )
-    drill.add_argument(
+    parser.add_argument(
         "--tag", action="extend", nargs="+", default=[], metavar="T", help="only cards with one of these tags"
     )
-    drill.add_argument("--seed", type=int, help="the same seed asks the same questions")
-    drill.add_argument(
+    parser.add_argument("--seed", type=int, help="the same seed asks the same questions")
+    parser.add_argument(
         "--schedule", action="store_true", help="let the answers change the review schedule (FSRS)"
     )
 
-    stats = commands.add_parser("stats", help="statistics of the review log")
-    stats.add_argument("--json", action="store_true", help="print them as one JSON object")
 
-    export = commands.add_parser("export", help="export decks to another tool")
-    export.add_argument("--anki", type=Path, required=True, metavar="FILE.apkg", help="write an Anki package")
-    export.add_argument(
+def _json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print them as one JSON object")
+
+
+def _export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--anki", type=Path, required=True, metavar="FILE.apkg", help="write an Anki package")
+    parser.add_argument(
         "decks", nargs="*", metavar="DECK", help="deck ids or deck files/folders (default: all bundled)"
     )
 
-    refs = commands.add_parser(
-        "references", help="the torch references: inputs, defaults, outputs, known mistakes"
+
+def _references_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", metavar="NAME", help="one reference (default: all)")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: its name and help, its arguments, and what runs it with the parsed options."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        "study",
+        "open the study app (the default command)",
+        _study_arguments,
+        lambda a: cmd_study(a.decks, a.data_dir, a.new_limit),
+    ),
+    Command(
+        "list",
+        "list decks and their cards",
+        _paths_argument,
+        lambda a: cmd_list(a.paths or [bundled_decks_dir()], sys.stdout),
+    ),
+    Command(
+        "show",
+        "print one instance of a card",
+        _show_arguments,
+        lambda a: cmd_show(a.card, a.seed, a.reveal, sys.stdout),
+    ),
+    Command(
+        "check",
+        "check an answer to one instance of a card",
+        _check_arguments,
+        lambda a: cmd_check(a.card, _answer_text(a.answer), a.seed, a.json, sys.stdout),
+    ),
+    Command(
+        "validate",
+        "check decks for errors, as an author",
+        _validate_arguments,
+        lambda a: cmd_validate(
+            a.paths or [bundled_decks_dir()], a.samples, a.seed, a.json, a.fix_ids, a.device
+        ),
+    ),
+    Command(
+        "drill",
+        "a timed drill of mixed questions, with a report at the end",
+        _drill_arguments,
+        lambda a: cmd_drill(a.deck, a.tag, a.data_dir, a.count, a.minutes or None, a.seed, a.schedule),
+    ),
+    Command(
+        "stats",
+        "statistics of the review log",
+        _json_argument,
+        lambda a: cmd_stats(a.data_dir, a.json, sys.stdout),
+    ),
+    Command(
+        "export",
+        "export decks to another tool",
+        _export_arguments,
+        lambda a: cmd_export(a.anki, a.decks, sys.stdout),
+    ),
+    Command(
+        "references",
+        "the torch references: inputs, defaults, outputs, known mistakes",
+        _references_arguments,
+        lambda a: cmd_references(a.name, sys.stdout),
+    ),
+)
+_BY_NAME: Final = {command.name: command for command in COMMANDS}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `main`, built from COMMANDS; it expects argv passed through `attach_answer_values`."""
+    parser = argparse.ArgumentParser(
+        prog="quizapp",
+        description="Study the mathematics of deep learning; answers are checked symbolically and against torch.",
     )
-    refs.add_argument("name", nargs="?", metavar="NAME", help="one reference (default: all)")
-    for command in commands.choices.values():
-        _add_global_options(command, default=argparse.SUPPRESS)
+    _add_global_options(parser, default=None)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        sub = subparsers.add_parser(command.name, help=command.help)
+        command.arguments(sub)
+        _add_global_options(sub, default=argparse.SUPPRESS)
     return parser
 
 
@@ -248,37 +330,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    match args.command:
-        case None:
-            return cmd_study([], args.data_dir, DEFAULT_NEW_LIMIT)
-        case "study":
-            return cmd_study(args.decks, args.data_dir, args.new_limit)
-        case "list":
-            return cmd_list(args.paths or [bundled_decks_dir()], sys.stdout)
-        case "show":
-            return cmd_show(args.card, args.seed, args.reveal, sys.stdout)
-        case "check":
-            return cmd_check(args.card, _answer_text(args.answer), args.seed, args.json, sys.stdout)
-        case "validate":
-            return cmd_validate(
-                args.paths or [bundled_decks_dir()],
-                args.samples,
-                args.seed,
-                args.json,
-                args.fix_ids,
-                args.device,
-            )
-        case "references":
-            return cmd_references(args.name, sys.stdout)
-        case "drill":
-            return cmd_drill(
-                args.deck, args.tag, args.data_dir, args.count, args.minutes or None, args.seed, args.schedule
-            )
-        case "stats":
-            return cmd_stats(args.data_dir, args.json, sys.stdout)
-        case "export":
-            return cmd_export(args.anki, args.decks, sys.stdout)
-    raise UsageError(f"unknown command {args.command!r}")
+    if args.command is None:  # `quizapp` alone studies every bundled deck
+        return cmd_study([], args.data_dir, DEFAULT_NEW_LIMIT)
+    command = _BY_NAME.get(args.command)
+    if command is None:
+        raise UsageError(f"unknown command {args.command!r}")
+    return command.run(args)
 
 
 def _answer_text(answer: str) -> str:

@@ -1,9 +1,10 @@
 """The review log: every answer, every session and each card's scheduling state, in SQLite.
 
 Owns the schema and its migrations (`schema`), the records read from and written to the
-log and the conventions they share (`records`: modes, times, card ids), the store itself
-(`log`: `ReviewStore`, where each answer and its schedule change are one transaction),
-and where the log lives on disk (`datadir`).
+log and the conventions they share (`records`: modes, times, card ids), reading rows back
+with a damaged value named rather than raised (`codecs`), the store itself (`log`:
+`ReviewStore`, where each answer and its schedule change are one transaction), and where
+the log lives on disk (`datadir`).
 
 May import: `engine.errors`, `engine.checking.verdict` (a review keeps its verdict), fsrs.
 Never: `engine.decks`, `engine.study`, textual.

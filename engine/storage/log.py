@@ -30,11 +30,19 @@ from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import fsrs
 
 from engine.checking.verdict import Verdict
+from engine.storage.codecs import (
+    DAMAGE,
+    REVIEW_COLUMNS,
+    card_record_of,
+    drill_result,
+    review_row,
+    session_row,
+)
 from engine.storage.records import (
     DAY_START_HOUR,
     FLASH_RIGHT_FROM,
@@ -51,7 +59,6 @@ from engine.storage.records import (
     check_rating,
     day_start,
     deck_of,
-    parse_stamp,
     stamp,
     to_utc,
 )
@@ -158,7 +165,7 @@ class ReviewStore:
     def sessions(self) -> list[SessionRow]:
         """Every session, oldest first (a damaged row is skipped: see `damaged_rows`)."""
         rows = self._all("SELECT id, started_at, ended_at, mode, deck_ids FROM sessions ORDER BY id")
-        return self._readable("sessions", rows, lambda row: f"id {row[0]}", _session_row)
+        return self._readable("sessions", rows, lambda row: f"id {row[0]}", session_row)
 
     # -- drills --------------------------------------------------------------------------
 
@@ -194,7 +201,7 @@ class ReviewStore:
             FROM drill_results ORDER BY finished_at, session_id
             """
         )
-        return self._readable("drill_results", rows, lambda row: f"session {row[0]}", _drill_result)
+        return self._readable("drill_results", rows, lambda row: f"session {row[0]}", drill_result)
 
     # -- reviews -------------------------------------------------------------------------
 
@@ -306,11 +313,11 @@ class ReviewStore:
         """
         with self._transaction() as db:
             row = db.execute(
-                f"SELECT {_REVIEW_COLUMNS}, scheduled, state_before FROM reviews WHERE id = ?", (review_id,)
+                f"SELECT {REVIEW_COLUMNS}, scheduled, state_before FROM reviews WHERE id = ?", (review_id,)
             ).fetchone()
             if row is None:
                 raise KeyError(f"no review {review_id}")
-            review = _review_row(row)
+            review = review_row(row)
             later = db.execute(
                 "SELECT COUNT(*) FROM reviews WHERE card_id = ? AND id > ?", (review.card_id, review_id)
             ).fetchone()[0]
@@ -341,11 +348,11 @@ class ReviewStore:
             params.append(stamp(to_utc(since)))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._all(
-            f"SELECT {_REVIEW_COLUMNS} FROM reviews {where} ORDER BY reviewed_at, id",
+            f"SELECT {REVIEW_COLUMNS} FROM reviews {where} ORDER BY reviewed_at, id",
             params,  # only fixed clauses are interpolated; values are parameters
         )
         return self._readable(
-            "reviews", rows, lambda row: f"id {row[0]} (card {row[3]})", _review_row, whole_table=not clauses
+            "reviews", rows, lambda row: f"id {row[0]} (card {row[3]})", review_row, whole_table=not clauses
         )
 
     def review_count_today(
@@ -403,7 +410,7 @@ class ReviewStore:
             "SELECT card_id, fsrs_json, due, last_review, reps, lapses FROM card_states WHERE card_id = ?",
             (card_id,),
         )
-        return _card_record(row) if row is not None else None
+        return card_record_of(row) if row is not None else None
 
     def card_records(self, card_ids: Iterable[str] | None = None) -> dict[str, CardRecord]:
         """Stored states by card id: all of them, or those of `card_ids` that have one.
@@ -412,7 +419,7 @@ class ReviewStore:
         studied, so the other cards' counts and queues go on.
         """
         rows = self._all("SELECT card_id, fsrs_json, due, last_review, reps, lapses FROM card_states")
-        parsed = self._readable("card_states", rows, lambda row: f"card {row[0]}", _card_record)
+        parsed = self._readable("card_states", rows, lambda row: f"card {row[0]}", card_record_of)
         records = {record.card_id: record for record in parsed}
         if card_ids is None:
             return records
@@ -486,7 +493,7 @@ class ReviewStore:
                 key = (table, name(row))
                 try:
                     records.append(read(row))
-                except _DAMAGE as error:
+                except DAMAGE as error:
                     self._damaged[key] = DamagedRow(table, key[1], str(error) or type(error).__name__)
                 else:
                     if self._damaged:  # repaired since it was last read
@@ -513,99 +520,6 @@ def _deck_filter(deck_ids: Iterable[str] | None) -> tuple[str, list[Any]]:
     if not ids:
         return "AND 0", []
     return f"AND deck_id IN ({', '.join('?' for _ in ids)})", list(ids)
-
-
-_REVIEW_COLUMNS: Final = (
-    "id, session_id, reviewed_at, card_id, deck_id, seed, answer, correct, score,"
-    " mistake, rating, duration_ms, verdict_json, mode"
-)
-
-
-class _DamagedField(ValueError):
-    """A stored value that cannot be read as what its column holds; the message names both."""
-
-
-_DAMAGE: Final = (ValueError, TypeError, KeyError, AttributeError, OverflowError, IndexError)
-"""What reading a hand-edited value can raise (json, fromisoformat, int, fsrs.Card.from_dict)."""
-
-
-def _read(column: str, value: Any, read: Callable[[Any], T], what: str) -> T:
-    """`read(value)`, or _DamagedField saying which column holds what instead of `what`."""
-    try:
-        return read(value)
-    except _DAMAGE as error:
-        shown = repr(value)
-        shown = shown if len(shown) <= 60 else shown[:59] + "…"
-        raise _DamagedField(f"{column} {shown} is not {what}") from error
-
-
-def _optional(read: Callable[[Any], T]) -> Callable[[Any], T | None]:
-    return lambda value: None if value is None else read(value)
-
-
-def _aware(text: Any) -> datetime:
-    """A stored time; naive ones are read as local time, as `_parse` does."""
-    if not isinstance(text, str):
-        raise TypeError(f"expected text, got {type(text).__name__}")
-    return parse_stamp(text)
-
-
-def _deck_ids(text: Any) -> tuple[str, ...]:
-    ids = json.loads(text)
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise ValueError("not a list of deck ids")
-    return tuple(ids)
-
-
-def _fsrs_card(text: Any) -> fsrs.Card:
-    card = fsrs.Card.from_dict(json.loads(text))
-    if card.due.tzinfo is None or (card.last_review is not None and card.last_review.tzinfo is None):
-        raise ValueError("its times have no time zone")  # fsrs would fail comparing them later
-    return card
-
-
-def _session_row(row: Sequence[Any]) -> SessionRow:
-    return SessionRow(
-        id=row[0],
-        started_at=_read("started_at", row[1], _aware, "a date"),
-        ended_at=_read("ended_at", row[2], _optional(_aware), "a date"),
-        mode=row[3],
-        deck_ids=_read("deck_ids", row[4], _deck_ids, "a JSON list of deck ids"),
-    )
-
-
-def _drill_result(row: Sequence[Any]) -> DrillResult:
-    return DrillResult(
-        session_id=row[0],
-        finished_at=_read("finished_at", row[1], _aware, "a date"),
-        questions=_read("questions", row[2], int, "a whole number"),
-        answered=_read("answered", row[3], int, "a whole number"),
-        correct=_read("correct", row[4], int, "a whole number"),
-        score=_read("score", row[5], float, "a number"),
-        duration_ms=_read("duration_ms", row[6], int, "a whole number"),
-        time_limit_s=_read("time_limit_s", row[7], _optional(int), "a whole number"),
-        seed=_read("seed", row[8], _optional(int), "a whole number"),
-        scheduled=bool(row[9]),
-    )
-
-
-def _review_row(row: Sequence[Any]) -> ReviewRow:
-    return ReviewRow(
-        id=row[0],
-        session_id=row[1],
-        reviewed_at=_read("reviewed_at", row[2], _aware, "a date"),
-        card_id=row[3],
-        deck_id=row[4],
-        seed=row[5],
-        answer=row[6],
-        correct=bool(row[7]),
-        score=_read("score", row[8], float, "a number"),
-        mistake=row[9],
-        rating=row[10],
-        duration_ms=row[11],
-        verdict_json=row[12],
-        mode=row[13],
-    )
 
 
 def _stored_state(db: sqlite3.Connection, card_id: str) -> CardState | None:
@@ -642,17 +556,6 @@ def _upsert_state(
             lapses = COALESCE(?, card_states.lapses)
         """,
         (card_id, json.dumps(card.to_dict()), stamp(card.due), last, reps, lapses, reps, lapses),
-    )
-
-
-def _card_record(row: Any) -> CardRecord:
-    return CardRecord(
-        card_id=row[0],
-        card=_read("fsrs_json", row[1], _fsrs_card, "an fsrs card state in JSON"),
-        due=_read("due", row[2], _aware, "a date"),
-        last_review=_read("last_review", row[3], _optional(_aware), "a date"),
-        reps=_read("reps", row[4], int, "a whole number"),
-        lapses=_read("lapses", row[5], int, "a whole number"),
     )
 
 

@@ -19,7 +19,7 @@ from textual.widgets import Input
 
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp
-from quizapp.cli import EXIT_INTERNAL, EXIT_OK, app_exit_status
+from quizapp.commands import EXIT_INTERNAL, EXIT_OK, app_exit_status
 from tests.test_app import settle
 from tests.test_app_learner import DECK, assert_running, make_app, open_card, type_keys, wait_for
 

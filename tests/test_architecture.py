@@ -149,3 +149,18 @@ def test_the_api_document_lists_every_name() -> None:
     document = (REPO / "docs" / "engine-api.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `(\w+)` \| `([\w.]+)` \|$", document, re.M))
     assert listed == set(engine._EXPORTS.items())
+
+
+def test_the_app_imports_only_names_the_api_exports() -> None:
+    """`from engine import X` is checked here, since the API's lazy loading hides a typo from mypy."""
+    import engine
+
+    unknown = [
+        f"{path.relative_to(REPO)}:{node.lineno} {alias.name}"
+        for path in QUIZAPP.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module == "engine"
+        for alias in node.names
+        if alias.name not in engine._EXPORTS
+    ]
+    assert unknown == []

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from engine import ReviewStore
 
 REPO = Path(__file__).resolve().parent.parent
 DECKS = REPO / "decks"
@@ -19,6 +21,13 @@ def deck_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     folder = tmp_path_factory.mktemp("deck-cache")
     monkeypatch.setenv("QUIZAPP_CACHE_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[ReviewStore]:
+    """A new review log in a temporary folder (modules that need a pinned time zone override it)."""
+    with ReviewStore.open(tmp_path / "quizapp.sqlite3") as opened:
+        yield opened
 
 
 @pytest.fixture

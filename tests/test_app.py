@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp
@@ -15,19 +11,9 @@ from quizapp.screens.home import HomeScreen
 from quizapp.screens.study import StudyScreen
 from quizapp.screens.summary import SummaryScreen
 from tests.conftest import FIXTURES
+from tests.pilot import answer, feedback_text, home_loaded, settle, ticking_clock
 
 STUDY_DECKS = [FIXTURES / "study"]
-
-
-def ticking_clock(step: float = 4.0) -> Iterator[float]:
-    """A clock that advances `step` seconds each time it is read: stable timings in tests."""
-    return itertools.count(0.0, step)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ReviewStore]:
-    with ReviewStore.open(tmp_path / "quizapp.sqlite3") as opened:
-        yield opened
 
 
 def make_app(store: ReviewStore) -> QuizApp:
@@ -35,58 +21,28 @@ def make_app(store: ReviewStore) -> QuizApp:
     return QuizApp(STUDY_DECKS, store, seed=7, clock=lambda: next(clock))
 
 
-async def settle(app: QuizApp, pilot: object) -> None:
-    await pilot.pause()  # type: ignore[attr-defined]  # let work scheduled after a refresh start
-    await app.workers.wait_for_complete()
-    await pilot.pause()  # type: ignore[attr-defined]
-
-
-async def home_loaded(app: QuizApp, pilot: object) -> None:
-    """The decks are read after the first frame: wait until they are on screen."""
-    for _ in range(200):
-        await settle(app, pilot)
-        if isinstance(app.screen, HomeScreen) and app.screen.decks:
-            return
-    raise AssertionError("the decks never loaded")
-
-
-async def answer(app: QuizApp, pilot: object, text: str) -> None:
-    app.screen.query_one("#answer", Input).value = text
-    await pilot.press("enter")  # type: ignore[attr-defined]
-    await settle(app, pilot)
-
-
-def feedback_text(app: QuizApp) -> str:
-    """The verdict bar and the feedback panel, as the learner reads them."""
-    widgets = [
-        *app.screen.query_one("#verdict-bar").query(Static),
-        *app.screen.query_one("#feedback").query(Static),
-    ]
-    return "\n".join(str(w.render()) for w in widgets)
-
-
 async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None:
     app = make_app(store)
     async with app.run_test(size=(100, 40)) as pilot:
-        await home_loaded(app, pilot)
+        await home_loaded(pilot)
         assert isinstance(app.screen, HomeScreen)
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2  # "All decks" and the fixture deck
         assert [str(c) for c in table.get_row_at(1)] == ["Study fixture", "0", "4", "4", "test"]
 
         await pilot.press("a")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, StudyScreen)
 
         # 1. numeric, right
         assert "What is half of 0.8?" in app.screen.query_one("#prompt").source  # type: ignore[attr-defined]
-        await answer(app, pilot, "0.4")
+        await answer(pilot, "0.4")
         assert "✓ Correct" in feedback_text(app)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
 
         # 2. symbolic, wrong with a named mistake; the rating is changed before going on
-        await answer(app, pilot, "σ(x)")
+        await answer(pilot, "σ(x)")
         text = feedback_text(app)
         assert "That is σ itself." in text
         assert "forgot-to-differentiate" in text
@@ -95,24 +51,24 @@ async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None
         await pilot.press("2")
         assert "Rating: Hard" in feedback_text(app)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
 
         # 3. flash card: space reveals, 3 rates and moves on
         assert app.screen.query_one("#answer-box").display is False
         await pilot.press("space")
         assert "To keep their scale stable" in app.screen.query_one("#explanation").source  # type: ignore[attr-defined]
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
 
         # 4. steps, part by part: the first part right, the second wrong
-        await answer(app, pilot, "0.05")
+        await answer(pilot, "0.05")
         parts = str(app.screen.query_one("#parts", Static).render())
         assert "✓ m₁ = 0.05" in parts
-        await answer(app, pilot, "0.05")
+        await answer(pilot, "0.05")
         text = feedback_text(app)
         assert "1 of 2 parts correct; the first wrong part is m̂₁" in text
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
 
         assert isinstance(app.screen, SummaryScreen)
         summary = str(app.screen.query_one("#summary", Static).render())
@@ -146,9 +102,9 @@ async def test_a_whole_session_is_logged_and_resumes(store: ReviewStore) -> None
     # Resumed: every card has been introduced today, and none is due yet.
     resumed = make_app(store)
     async with resumed.run_test(size=(100, 40)) as pilot:
-        await home_loaded(resumed, pilot)
+        await home_loaded(pilot)
         table = resumed.screen.query_one(DataTable)
         assert [str(c) for c in table.get_row_at(1)] == ["Study fixture", "0", "0", "4", "test"]
         await pilot.press("a")
-        await settle(resumed, pilot)
+        await settle(pilot)
         assert isinstance(resumed.screen, HomeScreen)  # nothing to study: a notification instead

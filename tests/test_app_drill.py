@@ -19,7 +19,7 @@ from quizapp.screens.drill_report import DrillReportScreen
 from quizapp.screens.home import HomeScreen
 from quizapp.screens.stats import StatsScreen
 from tests.conftest import FIXTURES
-from tests.test_app import home_loaded, settle
+from tests.pilot import home_loaded, settle
 from tests.test_drill import ANSWERS
 from tests.test_stats import NOW, populate
 
@@ -61,14 +61,14 @@ async def answer_current(
     clock.now += seconds
     app.screen.query_one("#answer", Input).value = text if text is not None else ANSWERS[current_card(app)]
     await pilot.press("enter")  # type: ignore[attr-defined]
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 async def test_a_drill_runs_to_its_report(store: ReviewStore) -> None:
     clock = ManualClock()
     app = drill_app(store, clock)
     async with app.run_test(size=(100, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, DrillScreen)
         clock.now += 3
@@ -92,7 +92,7 @@ async def test_a_drill_runs_to_its_report(store: ReviewStore) -> None:
         assert "expected: 0.4" in report
         assert "Your first drill" in report
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
     rows = store.reviews()
     assert len(rows) == 4
@@ -105,15 +105,15 @@ async def test_the_drill_ends_when_the_time_is_up(store: ReviewStore) -> None:
     clock = ManualClock()
     app = drill_app(store, clock, minutes=1.0)
     async with app.run_test(size=(100, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await answer_current(app, pilot, clock, 20)
         await pilot.press("ctrl+n")  # skip one
-        await settle(app, pilot)
+        await settle(pilot)
         clock.now += 60
         screen = app.screen
         assert isinstance(screen, DrillScreen)
         screen.tick()
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DrillReportScreen)
         report = app.screen.report
         assert report.result.answered == 1
@@ -126,9 +126,9 @@ async def test_the_statistics_screen_over_a_populated_log(store: ReviewStore) ->
     populate(store)
     app = QuizApp(DRILL_DECKS, store, seed=7, now=lambda: NOW)
     async with app.run_test(size=(110, 40)) as pilot:
-        await home_loaded(app, pilot)
+        await home_loaded(pilot)
         await pilot.press("s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, StatsScreen)
         summary = str(app.screen.query_one("#summary", Static).render())
         assert "6 reviews (5 study, 1 drill) of 4 cards" in summary

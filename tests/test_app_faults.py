@@ -20,7 +20,7 @@ from textual.widgets import Input
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp
 from quizapp.commands import EXIT_INTERNAL, EXIT_OK, app_exit_status
-from tests.test_app import settle
+from tests.pilot import settle
 from tests.test_app_learner import DECK, assert_running, make_app, open_card, type_keys, wait_for
 
 
@@ -102,7 +102,7 @@ async def test_an_answer_survives_a_failing_log(
         await pilot.press("enter")
         await wait_for(app, pilot, lambda: screen.state == "feedback")
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
     reviews = store.reviews()
     assert [(r.card_id, r.answer) for r in reviews] == [("learner/pick", "c")]
     assert store.card_record("learner/pick") is not None
@@ -120,7 +120,7 @@ async def test_the_home_screen_shows_the_decks_when_the_log_cannot_be_read(
     app = make_app(store, deck)
     async with app.run_test(size=(100, 40)) as pilot:
         for _ in range(100):
-            await settle(app, pilot)
+            await settle(pilot)
             if getattr(app.screen, "decks", None):
                 break
         from textual.widgets import DataTable

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from quizapp.screens.home import HomeScreen
 from quizapp.screens.study import StudyScreen
 from quizapp.screens.summary import SummaryScreen
 from tests.conftest import DECKS
-from tests.test_app import feedback_text, home_loaded, settle
+from tests.pilot import feedback_text, home_loaded, settle
 
 DECK = """
 ---
@@ -86,12 +86,6 @@ A critical point with eigenvalues of both signs.
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ReviewStore]:
-    with ReviewStore.open(tmp_path / "quizapp.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
 def deck(write_deck: Callable[..., Path]) -> Path:
     return write_deck(DECK, "learner.md")
 
@@ -116,15 +110,15 @@ def slow_checks(monkeypatch: pytest.MonkeyPatch, seconds: float, *, first_only: 
 
 async def open_card(app: QuizApp, pilot: Any, card_id: str) -> StudyScreen:
     """Start a session on every deck and skip (unrecorded) to the card `card_id`."""
-    await home_loaded(app, pilot)
+    await home_loaded(pilot)
     await pilot.press("a")
-    await settle(app, pilot)
+    await settle(pilot)
     screen = app.screen
     assert isinstance(screen, StudyScreen)
     while screen.session.current is None or screen.session.current.card.card_id != card_id:
         screen.session.advance()
         screen.show_next_card()
-        await settle(app, pilot)
+        await settle(pilot)
     return screen
 
 
@@ -204,7 +198,7 @@ async def test_a_typo_keeps_the_card_open_with_the_text_intact(store: ReviewStor
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await open_card(app, pilot, "residual")
         await type_keys(pilot, "2(ŷ - y/n⏎")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.state == "answering"
         assert screen.query_one("#answer", Input).value == "2(ŷ - y/n"
         assert "⚠" in preview_text(app)
@@ -241,15 +235,15 @@ async def test_brackets_typed_are_text_never_markup(store: ReviewStore, deck: Pa
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await open_card(app, pilot, "pick")
         await type_keys(pilot, typed)
-        await settle(app, pilot)
+        await settle(pilot)
         await asyncio.sleep(0.3)  # the debounced preview
-        await settle(app, pilot)
+        await settle(pilot)
         readable, message = screen.read(typed, None)
         assert not readable
         assert preview_text(app) == message
         assert typed in message
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.state == "answering"
         assert screen.query_one("#answer", Input).value == typed
         assert_running(app)
@@ -272,7 +266,7 @@ async def test_a_card_whose_check_raises_is_shown_broken_and_the_session_goes_on
         assert "the reference exploded" in feedback_text(app)
         monkeypatch.undo()
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.state == "answering"
         assert screen.session.current is not None
         assert screen.session.current.card.card_id == "pick"
@@ -289,7 +283,7 @@ async def test_escape_on_the_feedback_keeps_the_review_and_its_schedule(
         await type_keys(pilot, "c⏎")
         await wait_for(app, pilot, lambda: screen.state == "feedback")
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, SummaryScreen)
     (review,) = store.reviews()
     assert review.card_id == "learner/pick"
@@ -336,9 +330,9 @@ async def test_undo_takes_back_the_answer_and_its_schedule(store: ReviewStore, d
         assert len(store.reviews()) == 1
         assert store.card_record("learner/pick") is not None
         await pilot.press("enter")  # on to the flash card
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("u")
-        await settle(app, pilot)
+        await settle(pilot)
         assert store.reviews() == []
         assert store.card_record("learner/pick") is None
         assert screen.session.current is not None
@@ -361,7 +355,7 @@ async def test_a_changed_rating_updates_the_same_record(store: ReviewStore, deck
         await pilot.press("1")
         assert "Rating: Again" in feedback_text(app)
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
     (review,) = store.reviews()
     assert review.rating == 1
     state = store.card_record("learner/pick")
@@ -376,7 +370,7 @@ async def test_a_flash_card_rated_hard_counts_as_recalled(store: ReviewStore, de
         await open_card(app, pilot, "flash")
         await pilot.press("space")
         await pilot.press("2")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, SummaryScreen)
         assert "right  1" in str(app.screen.query_one("#summary", Static).render())
     (review,) = store.reviews()
@@ -387,18 +381,18 @@ async def test_a_flash_card_rated_hard_counts_as_recalled(store: ReviewStore, de
 async def test_the_home_counts_are_fresh_after_a_session(store: ReviewStore, deck: Path) -> None:
     app = make_app(store, deck)
     async with app.run_test(size=(100, 40)) as pilot:
-        await home_loaded(app, pilot)
+        await home_loaded(pilot)
         table = app.screen.query_one(DataTable)
         assert [str(c) for c in table.get_row_at(1)][:4] == ["Learner", "0", "4", "4"]
         await pilot.press("enter")  # the selected row: All decks
-        await settle(app, pilot)
+        await settle(pilot)
         await type_keys(pilot, "3⏎20⏎8⏎")
         await wait_for(app, pilot, lambda: app.screen.state == "feedback")  # type: ignore[attr-defined]
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")  # back to the decks, without pressing r
         for _ in range(50):
-            await settle(app, pilot)
+            await settle(pilot)
             if isinstance(app.screen, HomeScreen) and str(table.get_row_at(1)[2]) == "3":
                 break
         assert [str(c) for c in table.get_row_at(1)][:4] == ["Learner", "0", "3", "4"]
@@ -419,19 +413,19 @@ async def test_a_card_that_cannot_be_drawn_is_skipped_and_nothing_recorded(
     monkeypatch.setattr(engine.study.session, "draw_instance", draw)
     app = make_app(store, deck)
     async with app.run_test(size=(100, 40)) as pilot:
-        await home_loaded(app, pilot)
+        await home_loaded(pilot)
         await pilot.press("a")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, StudyScreen)
         await type_keys(pilot, "3⏎20⏎8⏎")
         await wait_for(app, pilot, lambda: screen.state == "feedback")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.state == "broken"
         assert "a given that cannot be evaluated" in feedback_text(app)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert screen.state == "answering"
         assert screen.session.current is not None
         assert screen.session.current.card.card_id == "pick"

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,12 +24,6 @@ from engine.study.session import StudySession
 from tests.conftest import FIXTURES
 
 FIXTURE_DECK = FIXTURES / "study"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ReviewStore]:
-    with ReviewStore.open(tmp_path / "quizapp.sqlite3") as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp
 from tests.conftest import FIXTURES
+from tests.pilot import answer, home_loaded, settle
 
 SIZE = (100, 34)
 
@@ -25,34 +26,12 @@ def make_app(tmp_path: Path) -> QuizApp:
     return QuizApp([FIXTURES / "study"], store, seed=7, clock=lambda: next(clock))
 
 
-async def settle(pilot: Any) -> None:
-    await pilot.pause()  # let work scheduled after the next refresh (reading decks) start
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def home_loaded(pilot: Any) -> None:
-    """The decks are read after the first frame: wait until they are on screen."""
-    for _ in range(200):
-        await settle(pilot)
-        if getattr(pilot.app.screen, "decks", None):
-            return
-    raise AssertionError("the decks never loaded")
-
-
 async def start(pilot: Any) -> None:
     await home_loaded(pilot)
     await pilot.press("a")
     await settle(pilot)
     # A blinking cursor would make the picture depend on the moment it is taken.
     pilot.app.screen.query_one("#answer", Input).cursor_blink = False
-
-
-async def answer(pilot: Any, text: str) -> None:
-    pilot.app.screen.query_one("#answer", Input).value = text
-    await settle(pilot)  # the live preview
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 def test_home_screen(snap_compare: Any, tmp_path: Path) -> None:

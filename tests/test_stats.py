@@ -146,7 +146,7 @@ def test_a_damaged_log_with_only_bad_rows_still_computes(tmp_path: Path) -> None
 async def test_the_home_and_statistics_screens_go_on_past_damaged_rows(tmp_path: Path) -> None:
     from quizapp.app import QuizApp
     from quizapp.screens.stats import StatsScreen
-    from tests.test_app import home_loaded, settle
+    from tests.pilot import home_loaded, settle
 
     with ReviewStore.open(tmp_path / "quizapp.sqlite3", local_tz=UTC) as store:
         populate_and_damage(store)
@@ -154,12 +154,12 @@ async def test_the_home_and_statistics_screens_go_on_past_damaged_rows(tmp_path:
         damage(store.path, "UPDATE reviews SET card_id = 'drillfix/[b]x', reviewed_at = '' WHERE id = 2")
         app = QuizApp([FIXTURES / "drill"], store, seed=7, now=lambda: NOW)
         async with app.run_test(size=(110, 40)) as pilot:
-            await home_loaded(app, pilot)
+            await home_loaded(pilot)
             table = app.screen.query_one(DataTable)
             assert table.row_count == 2
             assert table.get_row_at(0)[1] != "?"
             await pilot.press("s")
-            await settle(app, pilot)
+            await settle(pilot)
             assert isinstance(app.screen, StatsScreen)
             summary = str(app.screen.query_one("#summary", Static).render())
             assert "4 reviews (3 study, 1 drill)" in summary

@@ -16,7 +16,7 @@ import statistics
 import time
 from pathlib import Path
 
-from engine.checking import check_answer, expected_answer_text, read_as
+from engine.checking.check import check_answer, expected_answer_text, read_as
 from engine.decks.catalog import Catalog
 from engine.decks.instance import Instance, draw_instance
 

@@ -57,7 +57,7 @@ def child(mode: str, reference: str) -> None:
 
     def check(seed: int) -> float:
         start = time.perf_counter()
-        from engine.checking import check_answer
+        from engine.checking.check import check_answer
 
         check_answer(draw_instance(card, seed), answer)
         return time.perf_counter() - start

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.checking import CardUsageError, check_answer, expected_answer_text, option_index
+from engine.checking.check import CardUsageError, check_answer, expected_answer_text, option_index
 from engine.decks.cards import Card
 from engine.decks.catalog import Catalog
 from engine.decks.instance import draw_instance, format_number, format_value

@@ -16,7 +16,7 @@ from functools import partial
 
 import pytest
 
-from engine.checking import check_answer, check_step, option_index, read_as
+from engine.checking.check import check_answer, check_step, option_index, read_as
 from engine.checking.verdict import Verdict
 from engine.decks.catalog import Catalog
 from engine.decks.instance import Instance, draw_instance

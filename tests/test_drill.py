@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.checking import check_answer, expected_answer_text
+from engine.checking.check import check_answer, expected_answer_text
 from engine.decks.cards import Card
 from engine.decks.catalog import Catalog
 from engine.storage import ReviewStore

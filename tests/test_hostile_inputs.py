@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from engine.checking import check_answer, check_step, read_as
+from engine.checking.check import check_answer, check_step, read_as
 from engine.checking.equivalence import equivalent
 from engine.checking.verdict import Verdict
 from engine.decks.catalog import Catalog

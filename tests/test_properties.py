@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.checking import check_answer, check_step, read_as
+from engine.checking.check import check_answer, check_step, read_as
 from engine.checking.verdict import Verdict
 from engine.decks.catalog import Catalog
 from engine.decks.instance import Instance, draw_instance

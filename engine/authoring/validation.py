@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from engine.checking import option_index
+from engine.checking.check import option_index
 from engine.checking.equivalence import equivalent
 from engine.decks.cards import Card, Formula
 from engine.decks.catalog import Catalog

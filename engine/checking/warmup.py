@@ -140,7 +140,7 @@ def _check(card: Card, answer: str) -> None:
     A verdict that could not read the answer means the check went wrong somewhere,
     so it is raised as a failure of this step (and logged), not silently taken as warm.
     """
-    from engine.checking import check_answer
+    from engine.checking.check import check_answer
     from engine.decks.instance import draw_instance
 
     verdict = check_answer(draw_instance(card, 0), answer)

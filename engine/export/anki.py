@@ -83,7 +83,7 @@ def markdown_to_html(text: str) -> str:
 
 def card_fields(card: Card) -> tuple[str, str]:
     """The front and back of a card's note; randomised cards as their `EXPORT_SEED` instance."""
-    from engine.checking import expected_answer_text
+    from engine.checking.check import expected_answer_text
     from engine.decks.instance import draw_instance
 
     instance = draw_instance(card, EXPORT_SEED)

@@ -125,7 +125,7 @@ class AnswerSession:
 
     def check(self, answer: str, step: Step | None = None) -> Verdict:
         """The verdict on `answer` for the current instance (one part of a steps card with `step`)."""
-        from engine.checking import check_answer, check_step  # sympy and torch: not at start-up
+        from engine.checking.check import check_answer, check_step  # sympy and torch: not at start-up
 
         instance = self._current()
         return check_step(instance, step, answer) if step is not None else check_answer(instance, answer)

@@ -41,7 +41,7 @@ QUIZAPP = """
 import asyncio
 import sys
 from pathlib import Path
-from quizapp.cli import study_paths
+from quizapp.commands import study_paths
 from engine.storage.datadir import database_path
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp

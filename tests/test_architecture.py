@@ -164,3 +164,31 @@ def test_the_app_imports_only_names_the_api_exports() -> None:
         if alias.name not in engine._EXPORTS
     ]
     assert unknown == []
+
+
+def _imported_names(source: str) -> Iterator[tuple[str, str]]:
+    """(module, name) for each `from module import name` in `source` and in the Python
+    programs it carries as string constants (a benchmark runs its app in a fresh interpreter)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield from ((node.module, alias.name) for alias in node.names)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "import " in node.value:
+            try:
+                yield from _imported_names(node.value)
+            except SyntaxError:
+                continue
+
+
+def test_the_benchmarks_import_what_exists() -> None:
+    """Benchmarks are not run by the suite; a moved name must not break them unseen."""
+    import importlib
+
+    missing = []
+    for path in sorted((REPO / "benchmarks").glob("*.py")):
+        for module, name in _imported_names(path.read_text(encoding="utf-8")):
+            if module == "__future__" or not module.startswith(("engine", "quizapp")):
+                continue
+            if not hasattr(importlib.import_module(module), name):
+                missing.append(f"{path.name}: from {module} import {name}")
+    assert missing == []

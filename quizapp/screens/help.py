@@ -15,21 +15,28 @@ HELP = """\
 | key | |
 |---|---|
 | Enter | study the selected deck; submit an answer; go on to the next card |
-| a | study all decks (home) |
+| a / d / s / r | home: study all decks / a timed drill of the selected deck / statistics / read the decks again |
 | space | reveal a flash card |
 | 1 2 3 4 | rate: Again, Hard, Good, Easy (a checked card's rating can be changed before Enter) |
-| Esc | end the session (answers given so far are saved) |
-| Ctrl+P | command palette (themes, study all, help) |
+| u, Ctrl+Z | undo: take back the last answer and its schedule change, and answer that card again |
+| Ctrl+N | skip a question (drills) |
+| Esc | end the session or drill (every answer given is saved; one being checked is saved first) |
+| Ctrl+P | command palette (themes, study all, statistics, help) |
 | Ctrl+T | switch between the light and dark theme |
 | ? | this help |
-| Ctrl+Q | quit |
+| Ctrl+Q | quit (an answer being checked is saved first) |
 
 ## Writing answers
 - Expressions: `sigmoid(x)*(1-sigmoid(x))`, `σ(x)(1-σ(x))`, `2x`, `x^2`, `sqrt(v)+eps`.
-- LaTeX works too: `\\frac{1}{1+e^{-x}}`, `1-\\tanh^2(x)`, `\\beta_1`.
+- LaTeX works too: `\\frac{1}{1+e^{-x}}`, `1-\\tanh^2(x)`, `\\beta_1`; so do the prompt's
+  letters: `ŷ` for a card's `yhat`, `x̄` for `xbar`.
 - Numbers may be expressions: `sqrt(2)/2`, `1e-3`; vectors: `[0.5, 0.25]`.
-- Steps cards are answered part by part; choices by letter, number or text.
-- The line under the answer shows how your input is read, as you type.
+- Steps cards are answered part by part (type at your pace: each Enter moves on at once);
+  several parts can go on one line, separated by `;`.
+- Choices: by letter (`b`), by the option's text, or, when the options are numbers, by value
+  (`1e-2` for 0.01).
+- The line under the answer shows how your input is read, as you type. An answer that
+  cannot be read is never counted: it stays in the line with what is wrong, to fix.
 """
 
 

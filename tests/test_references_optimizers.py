@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from engine.references import ReferenceInputError, get_reference, run_reference
-from engine.references.optimizers import SPECS, nadam_mu_product
+from engine.references.optimizer_runs import nadam_mu_product
+from engine.references.optimizers import SPECS
 
 THETA0 = np.array([1.0, -2.0])
 GRADS = np.array([[0.5, -0.3, 0.01], [0.1, 0.2, 0.01]])  # g1, g2, g3 per coordinate

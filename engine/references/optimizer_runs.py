@@ -1,0 +1,291 @@
+"""Running a torch optimizer for the optimizer references: the specs' shape, one real step, a trajectory.
+
+`OptimizerSpec` says what a torch optimizer needs (hyperparameters, state, mistakes);
+`step_reference` and `trajectory_reference` turn a spec into references that build the
+optimizer, load the given state with `load_state_dict` (the path by which torch resumes
+from a checkpoint), take real `step()`s and read the state back. The specs themselves,
+one per torch optimizer, are in `engine.references.optimizers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from engine.references.registry import (
+    Arrays,
+    Mistake,
+    Output,
+    Param,
+    Reference,
+    as_count,
+    as_flag,
+    group_instances,
+    scalars,
+    to_numpy,
+    to_tensor,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+FLAGS = ("nesterov", "amsgrad", "centered")
+"""Hyperparameters that torch takes as booleans (given here as 0/1)."""
+
+
+@dataclass(frozen=True)
+class StateEntry:
+    """One tensor of optimizer state: our name for it and torch's key in `state[p]`."""
+
+    name: str
+    torch_key: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """What the step and trajectory references of one torch optimizer need to know."""
+
+    key: str
+    torch_class: str
+    title: str
+    hyper: tuple[Param, ...]
+    state: tuple[StateEntry, ...]
+    mistakes: tuple[Mistake, ...] = ()
+    counter: bool = True
+    """Whether torch keeps state["step"]; `t` is then an input of the step reference."""
+    derived: tuple[Output, ...] = ()
+    """Further outputs of the step reference, derived from torch's results by `derive`."""
+    derive: Callable[[Arrays, Arrays], Arrays] | None = None
+    """(inputs, torch's outputs) -> the derived outputs."""
+
+
+def torch_options(hyper: dict[str, float]) -> dict[str, Any]:
+    """Our hyperparameter values as torch's constructor arguments (betas, booleans)."""
+    options: dict[str, Any] = {}
+    for name, value in hyper.items():
+        if name in FLAGS:
+            options[name] = as_flag(value, name)
+        elif name not in ("beta1", "beta2"):
+            options[name] = value
+    if "beta1" in hyper:
+        options["betas"] = (hyper["beta1"], hyper["beta2"])
+    return options
+
+
+def nadam_mu_product(steps: int, beta1: float, momentum_decay: float) -> float:
+    """NAdam's state["mu_product"] after `steps` steps: ∏ β1(1 − 0.5·0.96^(i·ψ)).
+
+    The step reference must hand torch the state it would hold before step t; this
+    product is that state, a function of t alone (tests compare it with torch's own).
+    """
+    product = 1.0
+    for i in range(1, steps + 1):
+        product *= beta1 * (1.0 - 0.5 * 0.96 ** (i * momentum_decay))
+    return product
+
+
+# A state tensor torch keeps only when this hyperparameter is nonzero (absent otherwise).
+KEPT_WHEN = {"max_exp_avg_sq": "amsgrad", "grad_avg": "centered", "momentum_buffer": "momentum"}
+
+
+def _hyper_names(spec: OptimizerSpec, trajectory: bool) -> list[str]:
+    extra = ["initial_accumulator_value"] if trajectory and spec.key == "adagrad" else []
+    return [p.name for p in spec.hyper] + extra
+
+
+def _build(
+    spec: OptimizerSpec, arrays: Arrays, device: torch.device, theta: str, keys: list[str]
+) -> tuple[torch.optim.Optimizer, list[torch.nn.Parameter], list[np.ndarray]]:
+    """One optimizer with a param group (and parameter tensor) per group of instances.
+
+    Instances are grouped by `keys`: the hyperparameters, and for a single step the step
+    counter too, since torch keeps one counter per parameter tensor.
+    """
+    import torch
+
+    hyper = _hyper_names(spec, trajectory=theta == "theta0")
+    groups = group_instances(arrays, keys)
+    params = [torch.nn.Parameter(to_tensor(arrays[theta][idx], device)) for idx in groups]
+    optimizer_class = getattr(torch.optim, spec.torch_class)
+    options = [torch_options(scalars(arrays, int(idx[0]), hyper)) for idx in groups]
+    for group_options, param in zip(options, params, strict=True):
+        # torch validates hyperparameters (lr ≥ 0, Nesterov needs momentum, ...) only when
+        # they are constructor arguments, not per param group: so build each group once.
+        optimizer_class([param], **group_options)
+    optimizer: torch.optim.Optimizer = optimizer_class(
+        [{"params": [param], **opts} for param, opts in zip(params, options, strict=True)]
+    )
+    return optimizer, params, groups
+
+
+def _initial_state(
+    spec: OptimizerSpec, arrays: Arrays, idx: np.ndarray, device: torch.device
+) -> dict[str, torch.Tensor]:
+    """The state torch would hold before step t, built from the `_prev` inputs."""
+    import torch
+
+    first = int(idx[0])
+    hyper = scalars(arrays, first, [p.name for p in spec.hyper])
+    t = as_count(float(arrays["t"][first]), "t", minimum=1)
+    state: dict[str, torch.Tensor] = {}
+    if spec.counter:
+        # torch's own initial step: a CPU float tensor of the default scalar dtype.
+        state["step"] = torch.tensor(float(t - 1))
+    for entry in spec.state:
+        kept_when = KEPT_WHEN.get(entry.torch_key)
+        if kept_when is not None and hyper[kept_when] == 0.0:
+            continue
+        if entry.torch_key == "momentum_buffer" and not spec.counter and t == 1:
+            continue  # SGD: no buffer before the first step; torch then starts it as g
+        if entry.torch_key == "mu_product":
+            state["mu_product"] = torch.tensor(
+                nadam_mu_product(t - 1, hyper["beta1"], hyper["momentum_decay"]),
+                dtype=torch.float64,
+            )
+        else:
+            state[entry.torch_key] = to_tensor(arrays[f"{entry.name}_prev"][idx], device)
+    return state
+
+
+def _read_state(
+    spec: OptimizerSpec,
+    optimizer: torch.optim.Optimizer,
+    params: list[torch.nn.Parameter],
+    groups: list[np.ndarray],
+    fallback: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Each state entry after stepping, from torch; `fallback` where torch keeps none."""
+    import numpy as np
+
+    out = {entry.name: np.array(fallback[entry.name]) for entry in spec.state}
+    for param, idx in zip(params, groups, strict=True):
+        state = optimizer.state[param]
+        for entry in spec.state:
+            if entry.torch_key in state:
+                # A per-tensor scalar (NAdam's mu_product) is shared by the whole group.
+                out[entry.name][idx] = to_numpy(state[entry.torch_key])
+    return out
+
+
+def _step(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
+    """One real optimizer.step() from the given state, for every instance at once."""
+    import numpy as np
+
+    hyper = _hyper_names(spec, trajectory=False)
+    optimizer, params, groups = _build(spec, arrays, device, "theta_prev", [*hyper, "t"])
+    state = {}
+    for position, (param, idx) in enumerate(zip(params, groups, strict=True)):
+        param.grad = to_tensor(arrays["grad"][idx], device)
+        state[position] = _initial_state(spec, arrays, idx, device)
+    param_groups = optimizer.state_dict()["param_groups"]
+    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+    optimizer.step()
+
+    theta = np.empty(len(arrays["t"]))
+    for param, idx in zip(params, groups, strict=True):
+        theta[idx] = to_numpy(param)
+    # State torch does not keep in this configuration comes back unchanged.
+    count = len(theta)
+    unchanged = {entry.name: arrays.get(f"{entry.name}_prev", np.zeros(count)) for entry in spec.state}
+    out = {"theta": theta, **_read_state(spec, optimizer, params, groups, unchanged)}
+    if spec.derive is not None:
+        out.update(spec.derive(arrays, out))
+    return out
+
+
+def _trajectory(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
+    """Steps from torch's own zero state, one gradient per step; θ after every step."""
+    import numpy as np
+    import torch
+
+    hyper = _hyper_names(spec, trajectory=True)
+    optimizer, params, groups = _build(spec, arrays, device, "theta0", hyper)
+    grads = arrays["grads"]
+    count, steps = grads.shape
+    history: list[list[torch.Tensor]] = [[] for _ in params]
+    for k in range(steps):
+        for param, idx in zip(params, groups, strict=True):
+            param.grad = to_tensor(grads[idx, k], device)
+        optimizer.step()
+        for record, param in zip(history, params, strict=True):
+            record.append(param.detach().clone())
+    theta = np.empty((count, steps))
+    for record, idx in zip(history, groups, strict=True):
+        theta[idx] = to_numpy(torch.stack(record, dim=1))
+    zeros = {entry.name: np.zeros(count) for entry in spec.state}
+    return {"theta": theta, **_read_state(spec, optimizer, params, groups, zeros)}
+
+
+def _state_params(spec: OptimizerSpec) -> tuple[Param, ...]:
+    return tuple(
+        Param(f"{entry.name}_prev", (), 0.0, f"{entry.doc} before the step (torch: {entry.torch_key})")
+        for entry in spec.state
+        if entry.torch_key != "mu_product"
+    )
+
+
+def _step_counter(spec: OptimizerSpec) -> Param:
+    if not spec.counter:
+        return Param(
+            "t",
+            (),
+            1.0,
+            "step number; at t = 1 torch has no momentum buffer and starts it as a copy of g "
+            "(b_prev is then ignored)",
+        )
+    return Param("t", (), 1.0, "step number (1 for the first step); torch's state['step'] is t−1 before it")
+
+
+def step_reference(spec: OptimizerSpec) -> Reference:
+    """The reference for one step of `spec` from a given state."""
+    outputs = [
+        *(Output(entry.name, (), f"{entry.doc} after the step") for entry in spec.state),
+        *spec.derived,
+        Output("theta", (), "the parameter after the step"),
+    ]
+    return Reference(
+        name=f"{spec.key}_step",
+        summary=f"One step of {spec.title}, from a given state.",
+        torch_api=f"torch.optim.{spec.torch_class}",
+        inputs=(
+            Param("theta_prev", (), None, "the parameter θ before the step"),
+            Param("grad", (), None, "the gradient of the loss at θ"),
+            *_state_params(spec),
+            _step_counter(spec),
+            *spec.hyper,
+        ),
+        outputs=tuple(outputs),
+        mistakes=spec.mistakes,
+        topic="optimizers",
+        compute=lambda arrays, device: _step(spec, arrays, device),
+    )
+
+
+def trajectory_reference(spec: OptimizerSpec) -> Reference:
+    """The reference for a run of `spec` from zero state through a list of gradients."""
+    extra = (
+        (Param("initial_accumulator_value", (), 0.0, "the value G starts at"),)
+        if spec.key == "adagrad"
+        else ()
+    )
+    return Reference(
+        name=f"{spec.key}_trajectory",
+        summary=f"Several steps of {spec.title} from torch's initial state, one gradient per step.",
+        torch_api=f"torch.optim.{spec.torch_class}",
+        inputs=(
+            Param("theta0", (), None, "the parameter θ before the first step"),
+            Param("grads", ("t",), None, "the gradient given at each step (not computed from θ)"),
+            *spec.hyper,
+            *extra,
+        ),
+        outputs=(
+            Output("theta", ("t",), "θ after each step"),
+            *(Output(entry.name, (), f"{entry.doc} after the last step") for entry in spec.state),
+        ),
+        mistakes=(),
+        topic="optimizers",
+        compute=lambda arrays, device: _trajectory(spec, arrays, device),
+    )

@@ -40,3 +40,15 @@ def write_deck(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """`quizapp ARGS` in this process: the exit status, standard output and standard error."""
+    from quizapp.cli import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exit:  # argparse's own usage errors
+        code = int(exit.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

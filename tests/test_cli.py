@@ -12,17 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from quizapp.cli import attach_answer_values, build_parser, main
+from quizapp.cli import attach_answer_values, build_parser
 from tests.conftest import REPO
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exit:  # argparse's own usage errors
-        code = int(exit.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+from tests.conftest import run_cli as run
 
 
 def test_list_shows_decks_and_cards(capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,7 +32,8 @@ from engine.decks.loader import load_deck
 from engine.decks.problems import Problem
 from engine.errors import CardNotFound
 from engine.export.anki import export_anki
-from quizapp.cli import build_parser, main
+from quizapp.cli import build_parser
+from tests.conftest import run_cli as run
 
 GOOD: Final = """
 ## Twice {#twice}
@@ -52,15 +53,6 @@ LOAD_LIMIT_S: Final = 2.0  # per deck, generous for a busy two-core machine
 def card(body: str, card_id: str = "c") -> str:
     """A deck of one card whose quiz block is `body` (its first line is line 4 of the file)."""
     return f"## Card {{#{card_id}}}\n\n```quiz\n{body}\n```\n\nQ\n"
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exit:  # argparse's own usage errors
-        code = int(exit.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def loaded_within(action: Callable[[], Any], seconds: float = 10.0) -> Any:

@@ -44,10 +44,6 @@ class Submission:
 Submitter = Callable[[str], Submission]
 
 
-def refuse_all(text: str) -> Submission:
-    return Submission(False)
-
-
 class AnswerLine(Input):
     """An Input whose Enter is handled in order with the keys around it (see the module)."""
 
@@ -92,7 +88,7 @@ class AnswerInput(Vertical):
     def __init__(
         self,
         previewer: Previewer,
-        submitter: Submitter = refuse_all,
+        submitter: Submitter,
         placeholder: str = "Your answer",
         *,
         id: str | None = None,

@@ -16,9 +16,9 @@ import statistics
 import time
 from pathlib import Path
 
-from engine.checking.check import check_answer, expected_answer_text, read_as
 from engine.decks.catalog import Catalog
 from engine.decks.instance import Instance, draw_instance
+from engine.decks.kinds import check_answer, expected_answer_text, read_as
 
 DECKS = Path(__file__).resolve().parent.parent / "decks"
 HOSTILE: dict[str, list[str]] = {

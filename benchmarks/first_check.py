@@ -1,4 +1,4 @@
-"""The first check of a session, with and without `engine.checking.warmup.warm_up()`, against later ones.
+"""The first check of a session, with and without `engine.study.warmup.warm_up()`, against later ones.
 
 Every measurement runs in a fresh interpreter, as a launch of the app does: it loads the
 bundled decks (the app has them by then), then either
@@ -57,14 +57,14 @@ def child(mode: str, reference: str) -> None:
 
     def check(seed: int) -> float:
         start = time.perf_counter()
-        from engine.checking.check import check_answer
+        from engine.decks.kinds import check_answer
 
         check_answer(draw_instance(card, seed), answer)
         return time.perf_counter() - start
 
     warm = None
     if mode == "warm":
-        from engine.checking.warmup import warm_up
+        from engine.study.warmup import warm_up
 
         start = time.perf_counter()
         warm_up()

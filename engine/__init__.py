@@ -14,15 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.authoring.validation import validate as validate
-    from engine.checking.check import CardUsageError as CardUsageError
-    from engine.checking.check import check_answer as check_answer
-    from engine.checking.check import expected_answer_text as expected_answer_text
-    from engine.checking.check import option_lines as option_lines
-    from engine.checking.check import read_as as read_as
-    from engine.checking.check import read_parts as read_parts
-    from engine.checking.check import split_step_answers as split_step_answers
     from engine.checking.verdict import Verdict as Verdict
-    from engine.checking.warmup import warm_up as warm_up
     from engine.decks.cards import Card as Card
     from engine.decks.cards import Deck as Deck
     from engine.decks.cards import Step as Step
@@ -33,7 +25,14 @@ if TYPE_CHECKING:
     from engine.decks.ids import add_missing_ids as add_missing_ids
     from engine.decks.instance import Instance as Instance
     from engine.decks.instance import draw_instance as draw_instance
-    from engine.decks.instance import format_number as format_number
+    from engine.decks.kinds import CardUsageError as CardUsageError
+    from engine.decks.kinds import check_answer as check_answer
+    from engine.decks.kinds import expected_answer_text as expected_answer_text
+    from engine.decks.kinds import kind_of as kind_of
+    from engine.decks.kinds import read_as as read_as
+    from engine.decks.kinds.choice import option_lines as option_lines
+    from engine.decks.kinds.steps import read_parts as read_parts
+    from engine.decks.kinds.steps import split_step_answers as split_step_answers
     from engine.decks.loader import unexpected_error as unexpected_error
     from engine.decks.plot import PlotData as PlotData
     from engine.decks.plot import plot_data as plot_data
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
     from engine.references import resolve_device as resolve_device
     from engine.render import render_math as render_math
     from engine.render import render_math_text as render_math_text
+    from engine.render.numbers import format_number as format_number
     from engine.storage.datadir import data_dir as data_dir
     from engine.storage.datadir import database_path as database_path
     from engine.storage.log import ReviewStore as ReviewStore
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from engine.study.stats import Stats as Stats
     from engine.study.stats import compute_stats as compute_stats
     from engine.study.stats import format_stats as format_stats
+    from engine.study.warmup import warm_up as warm_up
 
 _EXPORTS: dict[str, str] = {
     # Decks: reading them, the card model, instances, the author's checks
@@ -74,7 +75,7 @@ _EXPORTS: dict[str, str] = {
     "default_cache_dir": "engine.decks.catalog",
     "Instance": "engine.decks.instance",
     "draw_instance": "engine.decks.instance",
-    "format_number": "engine.decks.instance",
+    "format_number": "engine.render.numbers",
     "DeckFileError": "engine.decks.files",
     "add_missing_ids": "engine.decks.ids",
     "unexpected_error": "engine.decks.loader",
@@ -83,15 +84,16 @@ _EXPORTS: dict[str, str] = {
     "Problem": "engine.decks.problems",
     "validate": "engine.authoring.validation",
     # Checking answers
-    "CardUsageError": "engine.checking.check",
-    "check_answer": "engine.checking.check",
-    "expected_answer_text": "engine.checking.check",
-    "option_lines": "engine.checking.check",
-    "read_as": "engine.checking.check",
-    "read_parts": "engine.checking.check",
-    "split_step_answers": "engine.checking.check",
+    "CardUsageError": "engine.decks.kinds",
+    "check_answer": "engine.decks.kinds",
+    "kind_of": "engine.decks.kinds",
+    "expected_answer_text": "engine.decks.kinds",
+    "option_lines": "engine.decks.kinds.choice",
+    "read_as": "engine.decks.kinds",
+    "read_parts": "engine.decks.kinds.steps",
+    "split_step_answers": "engine.decks.kinds.steps",
     "Verdict": "engine.checking.verdict",
-    "warm_up": "engine.checking.warmup",
+    "warm_up": "engine.study.warmup",
     # Studying: the answer lifecycle, scheduling, drills, statistics
     "DrillOptions": "engine.study.drill",
     "DrillReport": "engine.study.drill",

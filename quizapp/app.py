@@ -79,7 +79,7 @@ class QuizApp(App[None]):
     def warm_up(self) -> None:
         """Get the checking machinery ready in the background, once the decks are shown.
 
-        `engine.checking.warmup.warm_up` imports sympy and torch and runs one tiny check of each
+        `engine.study.warmup.warm_up` imports sympy and torch and runs one tiny check of each
         kind, so that the first real check of a launch is as fast as the later ones.
         Started only after the deck list is drawn, so that these imports (seconds,
         holding the interpreter's lock in long stretches) never compete with it.
@@ -141,11 +141,11 @@ class QuizApp(App[None]):
 
     def start_drill(self, cards: Sequence[Card], options: DrillOptions | None = None) -> None:
         """A timed drill over `cards` (checked cards only; see engine.study.drill)."""
-        from engine import DrillOptions, DrillSession
+        from engine import DrillOptions, DrillSession, kind_of
         from quizapp.screens.drill import DrillScreen
 
         options = options or DrillOptions(seed=self.seed)
-        questions = [card for card in cards if card.kind != "flash"]
+        questions = [card for card in cards if kind_of(card).checked]
         if not questions:
             self.notify("No checked cards to drill here.", severity="warning")
             return

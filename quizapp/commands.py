@@ -205,29 +205,30 @@ def _located(card: Card) -> Iterator[None]:
 
 
 def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
-    from engine import draw_instance, expected_answer_text, option_lines
+    from engine import draw_instance, expected_answer_text, kind_of, option_lines
 
     card = _card(card_ref)
     with _located(card):
         instance = draw_instance(card, seed)
-        expected = expected_answer_text(instance) if reveal and card.kind != "flash" else ""
+        checked = kind_of(card).checked
+        expected = expected_answer_text(instance) if reveal and checked else ""
     print(f"{card.full_id}  ({card.kind}, seed {seed})", file=out)
     print(f"## {card.title}\n", file=out)
     print(instance.prompt, file=out)
-    if card.kind == "choice":
+    if card.options:
         print(option_lines(card.options), file=out)
-    if card.kind == "steps":
+    if card.steps:
         print("\nParts, answered in order and separated by ';':", file=out)
         for step in card.steps:
             print(f"  {step.label}", file=out)
             if step.options:
                 print(option_lines(step.options), file=out)
     if reveal:
-        if card.kind != "flash":
+        if checked:
             print(f"\nExpected: {expected}", file=out)
         if instance.explanation:
             print(f"\n{instance.explanation}", file=out)
-    elif card.kind != "flash":
+    elif checked:
         print(f"\nAnswer with: quizapp check {card_ref} --seed {seed} --answer '...'", file=out)
     return EXIT_OK
 

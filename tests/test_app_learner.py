@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input, Static
 
-from engine.decks.instance import format_value
+from engine.render.numbers import format_value
 from engine.storage import ReviewStore
 from engine.study.session import AnswerSession
 from quizapp.app import QuizApp

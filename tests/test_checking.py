@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.checking.check import CardUsageError, check_answer, expected_answer_text, option_index
 from engine.decks.cards import Card
 from engine.decks.catalog import Catalog
-from engine.decks.instance import draw_instance, format_number, format_value
+from engine.decks.instance import draw_instance
+from engine.decks.kinds import CardUsageError, check_answer, expected_answer_text
+from engine.decks.kinds.choice import option_index
 from engine.decks.loader import load_deck
+from engine.render.numbers import format_number, format_value
 from tests.conftest import DECKS
 
 
@@ -234,12 +236,12 @@ def test_the_choice_part_of_a_steps_answer_is_read_exactly() -> None:
 def test_a_bug_in_the_checker_is_neither_right_nor_wrong(
     starter: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import engine.checking.check
+    import engine.decks.kinds.numeric
 
     def broken(*args: object, **kwargs: object) -> object:
         raise KeyError("a bug of ours")
 
-    monkeypatch.setattr(engine.checking.check, "within_tolerance", broken)
+    monkeypatch.setattr(engine.decks.kinds.numeric, "within_tolerance", broken)
     instance = draw_instance(starter.find_card("starter/gelu-at-point"), seed=0)
     verdict = check_answer(instance, "0.5")
     assert verdict.readable

@@ -16,10 +16,12 @@ from functools import partial
 
 import pytest
 
-from engine.checking.check import check_answer, check_step, option_index, read_as
 from engine.checking.verdict import Verdict
 from engine.decks.catalog import Catalog
 from engine.decks.instance import Instance, draw_instance
+from engine.decks.kinds import check_answer, read_as
+from engine.decks.kinds.choice import option_index
+from engine.decks.kinds.steps import check_step
 from engine.errors import ExpressionError
 from tests.conftest import DECKS
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.checking.check import check_answer, expected_answer_text
 from engine.decks.cards import Card
 from engine.decks.catalog import Catalog
+from engine.decks.kinds import check_answer, expected_answer_text
 from engine.storage import ReviewStore
 from engine.study.drill import DrillOptions, DrillReport, DrillSession, drill_cards
 from tests.conftest import FIXTURES

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine.checking.equivalence import SYMPY, Equivalence, equivalent
-from engine.decks.domains import REAL, Domain, DomainError, parse_domain
+from engine.expr.domains import REAL, Domain, DomainError, parse_domain
 from engine.expr.numeric import evaluate
 from engine.expr.parser import parse_with_variables
 

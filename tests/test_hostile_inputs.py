@@ -16,14 +16,15 @@ from typing import Any
 
 import pytest
 
-from engine.checking.check import check_answer, check_step, read_as
 from engine.checking.equivalence import equivalent
 from engine.checking.verdict import Verdict
 from engine.decks.catalog import Catalog
-from engine.decks.domains import parse_domain
 from engine.decks.instance import Instance, draw_instance
+from engine.decks.kinds import check_answer, read_as
+from engine.decks.kinds.steps import check_step
 from engine.errors import ExpressionError
 from engine.expr.ast import Node
+from engine.expr.domains import parse_domain
 from engine.expr.parser import ParseOptions, parse, parse_with_variables
 from tests.conftest import DECKS
 
@@ -256,7 +257,7 @@ def test_adversarial_but_valid_checks_return_in_time(answer: str, expected: str,
 
 
 def test_domains_refuse_hostile_ends() -> None:
-    from engine.decks.domains import DomainError
+    from engine.expr.domains import DomainError
 
     for spec in ["(0, __import__('os'))", "(0, 9^9^9^9)", "(0, x)", "[0, 1e999999]"]:
         with pytest.raises(DomainError, match="cannot read interval end"):
@@ -420,19 +421,20 @@ def test_a_failure_after_the_answer_is_read_is_a_readable_wrong_answer(
     instances: dict[str, Instance], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A bug of ours must not leave the learner stuck on an answer they cannot fix."""
-    import engine.checking.check
+    import engine.decks.kinds.numeric
+    import engine.decks.kinds.symbolic
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(engine.checking.check, "equivalent", broken)
+    monkeypatch.setattr(engine.decks.kinds.symbolic, "equivalent", broken)
     verdict = checked(instances["symbolic"], "x + 1")
     assert verdict.readable
     assert not verdict.correct
     assert verdict.interpreted == "x + 1"
     assert verdict.error is not None
     assert "RuntimeError: a bug" in verdict.error
-    monkeypatch.setattr(engine.checking.check, "evaluate", broken)
+    monkeypatch.setattr(engine.decks.kinds.numeric, "evaluate", broken)
     verdict = checked(instances["numeric"], "1 + 1")
     assert verdict.readable
     assert not verdict.correct

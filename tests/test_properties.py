@@ -24,10 +24,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.checking.check import check_answer, check_step, read_as
 from engine.checking.verdict import Verdict
 from engine.decks.catalog import Catalog
 from engine.decks.instance import Instance, draw_instance
+from engine.decks.kinds import check_answer, read_as
+from engine.decks.kinds.steps import check_step
 from engine.expr.names import FUNCTION_ALIASES, FUNCTIONS
 from tests.conftest import DECKS
 

@@ -19,7 +19,6 @@ from engine.study.scheduling import (
     HARD,
     DeckCounts,
     StudyScheduler,
-    expected_ms,
     fsrs_card_id,
     rating_from_verdict,
 )
@@ -81,14 +80,23 @@ def study(
     ],
 )
 def test_rating_from_verdict_rule(verdict: Verdict, duration_ms: int, rating: int) -> None:
-    assert rating_from_verdict(verdict, duration_ms) == rating
+    assert rating_from_verdict(verdict, duration_ms, 20_000) == rating
 
 
 def test_cards_computed_by_hand_are_given_longer() -> None:
-    assert expected_ms("numeric") == expected_ms("steps") == 30_000
-    assert expected_ms("symbolic") == expected_ms("choice") == expected_ms("flash") == 20_000
-    assert rating_from_verdict(RIGHT, 50_000, expected_ms("numeric")) == GOOD
-    assert rating_from_verdict(RIGHT, 50_000, expected_ms("symbolic")) == HARD
+    from engine.decks.cards import CARD_KINDS
+    from engine.decks.kinds import kind_named
+
+    by_kind = {kind: kind_named(kind).expected_ms for kind in CARD_KINDS}
+    assert by_kind == {
+        "flash": 20_000,
+        "symbolic": 20_000,
+        "numeric": 30_000,
+        "choice": 20_000,
+        "steps": 30_000,
+    }
+    assert rating_from_verdict(RIGHT, 50_000, by_kind["numeric"]) == GOOD
+    assert rating_from_verdict(RIGHT, 50_000, by_kind["symbolic"]) == HARD
 
 
 # -- the queue ---------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import time
 import pytest
 
 import engine.references
-from engine.checking import warmup
 from engine.decks.cards import Card
+from engine.study import warmup
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_warm_up_runs_a_real_check_of_each_kind(
         checked.append((card.kind, card.reference.name if card.reference else ""))
 
     monkeypatch.setattr(warmup, "_check", spy)
-    with caplog.at_level(logging.INFO, logger="engine.checking.warmup"):
+    with caplog.at_level(logging.INFO, logger="engine.study.warmup"):
         warmup.warm_up()
     assert caplog.records == []  # no step failed
     assert {"sympy", "torch", "torch.optim", "torch.nn.functional", "engine.checking"} <= set(sys.modules)
@@ -63,7 +63,7 @@ def test_failing_torch_is_logged_not_raised(
         raise RuntimeError("CUDA error: out of memory")
 
     monkeypatch.setattr(engine.references, "run_reference", broken)
-    with caplog.at_level(logging.INFO, logger="engine.checking.warmup"):
+    with caplog.at_level(logging.INFO, logger="engine.study.warmup"):
         warmup.warm_up()
     failed = [record.getMessage() for record in caplog.records]
     assert failed == [

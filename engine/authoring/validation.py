@@ -16,20 +16,18 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from engine.checking.check import option_index
 from engine.checking.equivalence import equivalent
 from engine.decks.cards import Card, Formula
 from engine.decks.catalog import Catalog
-from engine.decks.domains import Domain
 from engine.decks.instance import (
     GivenError,
     draw_values,
-    format_number,
-    format_value,
     instance_rng,
     placeholders,
     plan_givens,
 )
+from engine.decks.kinds import kind_of
+from engine.decks.kinds.choice import option_index
 from engine.decks.loader import unexpected_error
 from engine.decks.problems import Problem, Severity
 from engine.decks.solution import (
@@ -42,10 +40,12 @@ from engine.decks.solution import (
 )
 from engine.errors import EngineError, ExpressionError
 from engine.expr.ast import Node
+from engine.expr.domains import Domain
 from engine.expr.names import canonical_name
 from engine.expr.numeric import evaluate
 from engine.expr.parser import ParseOptions, parse
 from engine.expr.symbolic import to_sympy
+from engine.render.numbers import format_number, format_value
 
 Array = npt.NDArray[np.float64]
 DEFAULT_SAMPLES = 200
@@ -122,11 +122,9 @@ class CardValidator:
     def checks(self) -> None:
         card = self.card
         try:
-            if card.kind == "symbolic":
-                self.symbolic()
-            elif card.kind in ("numeric", "steps", "choice"):
-                self.instanced()
-            if card.kind != "flash":
+            kind = kind_of(card)
+            kind.validate(card, self)
+            if kind.checked:
                 self.placeholders(card.prompt, card.line, self.value_names())
                 self.placeholders(card.explanation, card.line, self.value_names())
         except _Stop:
@@ -302,7 +300,7 @@ class CardValidator:
         except FormulaError as error:
             self.report(error.line, error.message)
             raise _Stop from error
-        if card.kind == "choice":
+        if card.options:  # a choice card
             if card.reference is None:
                 self.choice(card.options, card.answer, card.line)
             else:

@@ -1,11 +1,12 @@
-"""Checking answers: reading them, judging them, and saying why.
+"""Checking answers: the machinery every card kind checks with.
 
-Owns the verdict on an answer (`check`: symbolic, numeric, choice and steps answers,
-declared mistakes, the one boundary that turns any failure into a verdict), symbolic
-equivalence (`equivalence`), the verdict record (`verdict`), the worker process that
-runs sympy with a deadline (`timeouts`), and the warm-up that pays a launch's one-off
-costs before the first answer (`warmup`).
+Owns symbolic equivalence (`equivalence`: sympy with a deadline, then sampling), the
+worker process that runs sympy with that deadline (`timeouts`), the verdict record
+(`verdict`), and the one boundary that turns any failure while an answer is read and
+judged into a verdict (`boundary`). What a right answer is for each kind of card (a
+number within tolerance, an option, an equivalent expression) lives with the kind, in
+`engine.decks.kinds`, which checks through these.
 
-May import: `engine.errors`, `engine.render`, `engine.expr`, `engine.decks` (the card
-model and instances), `engine.references`. Never: `engine.study`, `engine.storage`.
+May import: `engine.errors`, `engine.expr`. Never: `engine.decks`, `engine.study`,
+`engine.storage`.
 """

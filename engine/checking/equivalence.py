@@ -32,9 +32,9 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.checking.timeouts import Worker
-from engine.decks.domains import REAL, Domain
 from engine.errors import EngineError
 from engine.expr.ast import BinOp, Node, Number, free_names, walk
+from engine.expr.domains import REAL, Domain
 from engine.expr.numeric import evaluate
 from engine.expr.precise import evaluate_precisely
 

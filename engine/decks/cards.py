@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
 
-from engine.decks.domains import Domain
+from engine.expr.domains import Domain
 
 CardKind = Literal["flash", "symbolic", "numeric", "choice", "steps"]
 CARD_KINDS: Final[tuple[CardKind, ...]] = ("flash", "symbolic", "numeric", "choice", "steps")

@@ -35,10 +35,10 @@ from engine.decks.cards import (
     Step,
     Tolerance,
 )
-from engine.decks.domains import Domain
 from engine.decks.loader import LOADER_VERSION, LoadResult, load_deck, load_decks
 from engine.decks.problems import Problem
 from engine.errors import CardNotFound
+from engine.expr.domains import Domain
 
 CACHE_FORMAT: Final = 1
 CACHE_ENV_VAR: Final = "QUIZAPP_CACHE_DIR"

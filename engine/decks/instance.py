@@ -27,6 +27,7 @@ from engine.expr.ast import Node
 from engine.expr.names import canonical_name
 from engine.expr.numeric import evaluate
 from engine.expr.parser import ParseOptions, parse
+from engine.render.numbers import format_number, format_value
 
 Array = npt.NDArray[np.float64]
 SAMPLERS: Final = ("uniform", "loguniform", "normal", "randint", "choice")
@@ -283,29 +284,6 @@ class Instance:
 def draw_instance(card: Card, seed: int) -> Instance:
     plans = plan_givens(card.given)
     return Instance(card, seed, draw_values(plans, instance_rng(card.full_id, seed)))
-
-
-def format_number(value: float) -> str:
-    """A number as a person writes it: 0.53, -1.2, 3, 1e-8, 2.5e+06."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    text = f"{value:.6g}"
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        text = f"{mantissa}e{int(exponent)}"
-    return text
-
-
-def format_value(value: npt.ArrayLike) -> str:
-    """Numbers, vectors and matrices formatted for reading."""
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim == 0:
-        return format_number(float(array))
-    return "[" + ", ".join(format_value(item) for item in array) + "]"
 
 
 def placeholders(text: str) -> list[str]:

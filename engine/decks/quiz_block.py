@@ -23,9 +23,10 @@ from engine.decks.cards import (
     Step,
     Tolerance,
 )
-from engine.decks.domains import Domain, parse_domain
+from engine.decks.kinds import KINDS, implied_kind, missing_fields
 from engine.decks.quiz_yaml import parse_yaml, yaml_reason
 from engine.errors import EngineError, ExpressionError
+from engine.expr.domains import Domain, parse_domain
 from engine.expr.tokenizer import tokenize
 
 if TYPE_CHECKING:
@@ -35,14 +36,7 @@ if TYPE_CHECKING:
     from engine.decks.loader import DeckReader
 
 _COMMON_KEYS: Final = frozenset({"kind", "tags", "plot"})
-_KIND_KEYS: Final[dict[str, frozenset[str]]] = {
-    "flash": frozenset(),
-    "symbolic": frozenset({"variables", "answer", "mistakes", "reference"}),
-    "numeric": frozenset({"given", "answer", "reference", "tolerance", "mistakes"}),
-    "choice": frozenset({"given", "options", "answer", "reference"}),
-    "steps": frozenset({"given", "steps", "reference"}),
-}
-_ALL_KEYS: Final = _COMMON_KEYS.union(*_KIND_KEYS.values())
+_ALL_KEYS: Final = _COMMON_KEYS.union(*(row.keys for row in KINDS.values()))
 _STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance", "mistakes", "output"})
 _REFERENCE_KEYS: Final = frozenset({"name", "output", "inputs", "function", "variables"})
 _PLOT_KEYS: Final = frozenset({"function", "variable", "range", "derivative", "mark", "label"})
@@ -99,8 +93,8 @@ class QuizReader:
                 self.deck.problem(
                     self.line_of(str(key)), f"unknown key {key!r}{suggest(str(key), _ALL_KEYS)}"
                 )
-            elif key not in _COMMON_KEYS and key not in _KIND_KEYS[kind]:
-                allowed = ", ".join(sorted(_KIND_KEYS[kind] | _COMMON_KEYS))
+            elif key not in _COMMON_KEYS and key not in KINDS[kind].keys:
+                allowed = ", ".join(sorted(KINDS[kind].keys | _COMMON_KEYS))
                 self.deck.problem(
                     self.line_of(key), f"{key!r} does not apply to {kind} cards (they take: {allowed})"
                 )
@@ -133,10 +127,7 @@ class QuizReader:
     def kind(self, data: dict[str, Any]) -> CardKind:
         kind = data.get("kind")
         if kind is None:  # infer from the keys, as documented
-            for key, inferred in (("steps", "steps"), ("options", "choice"), ("variables", "symbolic")):
-                if key in data:
-                    return inferred  # type: ignore[return-value]
-            return "numeric" if ("given" in data or "reference" in data) else "flash"
+            return implied_kind({str(key) for key in data})
         if kind not in CARD_KINDS:
             raise self.fail(
                 self.line_of("kind"),
@@ -145,17 +136,9 @@ class QuizReader:
         return kind  # type: ignore[no-any-return]
 
     def require(self, card: Card) -> None:
-        if card.kind == "symbolic" and card.answer is None:
-            raise self.fail(self.first_line, "a symbolic card needs an answer")
-        if card.kind == "numeric" and card.answer is None and card.reference is None:
-            raise self.fail(self.first_line, "a numeric card needs an answer or a reference")
-        if card.kind == "choice":
-            if not card.options:
-                raise self.fail(self.first_line, "a choice card needs options")
-            if card.answer is None and card.reference is None:
-                raise self.fail(self.first_line, "a choice card needs an answer or a reference")
-        if card.kind == "steps" and not card.steps:
-            raise self.fail(self.first_line, "a steps card needs steps")
+        missing = missing_fields(card)
+        if missing is not None:
+            raise self.fail(self.first_line, missing)
 
     # -- line bookkeeping ------------------------------------------------------------------
 

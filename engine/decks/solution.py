@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.decks.cards import Card, DeclaredMistake, Formula, ReferenceUse, Step
+from engine.decks.kinds import kind_of
 from engine.errors import EngineError
 from engine.expr.ast import free_names
 from engine.expr.names import canonical_name
@@ -101,23 +102,7 @@ def solve(
         outputs, solution.reference_env, reference_mistakes = run_card_reference(
             card, solution.values, batched, device
         )
-    if card.kind == "numeric":
-        output = card_output(card, outputs)
-        solution.answer = _target(
-            card.answer, output, outputs, card.mistakes, reference_mistakes, solution, batched, card.line
-        )
-    elif card.kind == "steps":
-        for step in card.steps:
-            if step.is_choice:
-                continue
-            output = _step_output(card, step, outputs)
-            target = _target(
-                step.answer, output, outputs, step.mistakes, reference_mistakes, solution, batched, step.line
-            )
-            solution.parts[step.name] = target
-            solution.values[step.name] = target.value
-    elif card.kind == "choice":
-        solution.choices = _choices(card, outputs, batch_size(values, batched))
+    kind_of(card).solve(card, solution, outputs, reference_mistakes, batched)
     return solution
 
 
@@ -201,7 +186,7 @@ def card_output(card: Card, outputs: Mapping[str, Array]) -> str | None:
     return output
 
 
-def _step_output(card: Card, step: Step, outputs: Mapping[str, Array]) -> str | None:
+def step_output(card: Card, step: Step, outputs: Mapping[str, Array]) -> str | None:
     """The reference output a part asks for: its `output`, or the output of its name."""
     if card.reference is None:
         return None
@@ -219,7 +204,7 @@ def _step_output(card: Card, step: Step, outputs: Mapping[str, Array]) -> str | 
     return None
 
 
-def _target(
+def target(
     formula: Formula | None,
     output: str | None,
     outputs: Mapping[str, Array],
@@ -264,7 +249,7 @@ def _target(
     return Target(value, source, formula_value, formula.line if formula else 0, tuple(known), tuple(broken))
 
 
-def _choices(card: Card, outputs: Mapping[str, Array], n: int) -> list[str]:
+def choices(card: Card, outputs: Mapping[str, Array], n: int) -> list[str]:
     if card.reference is None:
         assert card.answer is not None
         return [card.answer.text] * n

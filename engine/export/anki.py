@@ -83,20 +83,19 @@ def markdown_to_html(text: str) -> str:
 
 def card_fields(card: Card) -> tuple[str, str]:
     """The front and back of a card's note; randomised cards as their `EXPORT_SEED` instance."""
-    from engine.checking.check import expected_answer_text
     from engine.decks.instance import draw_instance
+    from engine.decks.kinds import kind_of
 
     instance = draw_instance(card, EXPORT_SEED)
     front = [f'<div class="title">{html.escape(card.title)}</div>', markdown_to_html(instance.prompt)]
-    if card.kind == "choice":
-        items = "".join(f"<li>{html.escape(option)}</li>" for option in card.options)
-        front.append(f'<ol type="a">{items}</ol>')
-    if card.kind == "steps":
-        items = "".join(f"<li>{html.escape(step.prompt)}</li>" for step in card.steps)
-        front.append(f"<ol>{items}</ol>")
+    kind = kind_of(card)
+    listing = kind.listing(card)
+    if listing is not None:  # options (lettered) or parts (numbered)
+        items = "".join(f"<li>{html.escape(item)}</li>" for item in listing.items)
+        front.append(f'<ol type="{listing.numbering}">{items}</ol>')
     back: list[str] = []
-    if card.kind != "flash":
-        expected = html.escape(expected_answer_text(instance)).replace("\n", "<br>")
+    if kind.checked:
+        expected = html.escape(kind.expected_text(instance)).replace("\n", "<br>")
         back.append(f'<div class="answer"><b>Answer:</b> {expected}</div>')
     if instance.explanation:
         back.append(markdown_to_html(instance.explanation))

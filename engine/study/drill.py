@@ -27,6 +27,7 @@ from typing import ClassVar, Final
 from engine.checking.verdict import Verdict
 from engine.decks.cards import Card, Deck
 from engine.decks.instance import Instance
+from engine.decks.kinds import kind_of
 from engine.storage import DrillResult, Mode, ReviewStore, to_utc
 from engine.study.scheduling import StudyScheduler
 from engine.study.session import Answered, AnswerSession
@@ -60,7 +61,7 @@ def drill_cards(decks: Iterable[Deck], deck_ids: Sequence[str] = (), tags: Seque
         for deck in decks
         if not wanted_decks or deck.id in wanted_decks
         for card in deck.cards
-        if card.kind != "flash" and (not wanted_tags or wanted_tags.intersection(card.tags))
+        if kind_of(card).checked and (not wanted_tags or wanted_tags.intersection(card.tags))
     ]
 
 

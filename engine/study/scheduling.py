@@ -16,34 +16,22 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import fsrs
 
 from engine.checking.verdict import Verdict
 from engine.storage import CardState, Reschedule, ReviewStore, deck_of, to_utc
 
-if TYPE_CHECKING:  # engine.decks.cards pulls in numpy; the app imports this module at start-up
-    from engine.decks.cards import CardKind
-
 AGAIN: Final = int(fsrs.Rating.Again)
 HARD: Final = int(fsrs.Rating.Hard)
 GOOD: Final = int(fsrs.Rating.Good)
 EASY: Final = int(fsrs.Rating.Easy)
 
-DEFAULT_EXPECTED_MS: Final = 20_000
-"""How long a right answer is expected to take, when the card's kind does not say."""
-EXPECTED_MS: Final[dict[CardKind, int]] = {"numeric": 30_000, "steps": 30_000}
-"""Cards that need arithmetic by hand are given longer."""
 DEFAULT_NEW_LIMIT: Final = 20
 
 
-def expected_ms(kind: CardKind) -> int:
-    """The time a right answer to a card of this kind is expected to take: 30 s to compute, 20 s otherwise."""
-    return EXPECTED_MS.get(kind, DEFAULT_EXPECTED_MS)
-
-
-def rating_from_verdict(verdict: Verdict, duration_ms: int, expected_ms: int = DEFAULT_EXPECTED_MS) -> int:
+def rating_from_verdict(verdict: Verdict, duration_ms: int, expected_ms: int) -> int:
     """The rating an answer earns, as fsrs counts it (1 Again, 2 Hard, 3 Good, 4 Easy).
 
     The rule, so that a learner can predict it:
@@ -54,8 +42,8 @@ def rating_from_verdict(verdict: Verdict, duration_ms: int, expected_ms: int = D
     - right and fast (under 1/3 of `expected_ms`): Easy;
     - right otherwise: Good.
 
-    `expected_ms` is `expected_ms(card.kind)`: 30 s for numeric and steps cards, 20 s
-    for the others. The learner can always override the suggestion.
+    `expected_ms` is the card kind's (`Kind.expected_ms`): 30 s for numeric and steps
+    cards, 20 s for the others. The learner can always override the suggestion.
     """
     if not verdict.correct:
         return HARD if 0.0 < verdict.score < 1.0 else AGAIN

@@ -32,8 +32,9 @@ from typing import ClassVar
 from engine.checking.verdict import Verdict
 from engine.decks.cards import Card, Step
 from engine.decks.instance import Instance, draw_instance
+from engine.decks.kinds import kind_of
 from engine.storage import Mode, Reschedule, ReviewStore, to_utc
-from engine.study.scheduling import DEFAULT_NEW_LIMIT, StudyScheduler, expected_ms, rating_from_verdict
+from engine.study.scheduling import DEFAULT_NEW_LIMIT, StudyScheduler, rating_from_verdict
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ class AnswerSession:
 
     def check(self, answer: str, step: Step | None = None) -> Verdict:
         """The verdict on `answer` for the current instance (one part of a steps card with `step`)."""
-        from engine.checking.check import check_answer, check_step  # sympy and torch: not at start-up
+        from engine.decks.kinds import check_answer  # sympy and torch: not at start-up
+        from engine.decks.kinds.steps import check_step
 
         instance = self._current()
         return check_step(instance, step, answer) if step is not None else check_answer(instance, answer)
@@ -152,7 +154,7 @@ class AnswerSession:
         if verdict is not None and not verdict.judged:
             raise ValueError("an answer the checker failed on is neither right nor wrong: it is not recorded")
         if verdict is not None:
-            suggested: int | None = rating_from_verdict(verdict, duration_ms, expected_ms(card.kind))
+            suggested: int | None = rating_from_verdict(verdict, duration_ms, kind_of(card).expected_ms)
         elif rating is not None:
             suggested = rating
         else:

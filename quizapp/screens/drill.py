@@ -24,6 +24,7 @@ from engine import (
     DrillSession,
     StoreError,
     expected_answer_text,
+    kind_of,
     option_lines,
     read_as,
     read_parts,
@@ -150,14 +151,7 @@ class DrillScreen(Screen[None]):
         instance = self.session.current
         if instance is None:
             return ""
-        card = instance.card
-        if card.kind == "steps":
-            return f"{len(card.steps)} answers separated by ';'"
-        if card.kind == "choice":
-            return "a letter, a number or the option"
-        if card.kind == "symbolic":
-            return "an expression"
-        return "a number, an expression of numbers, or [a vector]"
+        return kind_of(instance.card).placeholder(instance.card)
 
     def preview(self, text: str) -> tuple[bool, str]:
         """How the answer is read (not whether it is right): for a steps card, the part being typed."""
@@ -165,7 +159,7 @@ class DrillScreen(Screen[None]):
         if instance is None or self.busy:
             return True, ""
         card = instance.card
-        if card.kind != "steps":
+        if not card.steps:
             return read_as(instance, text)
         parts = split_step_answers(text)
         step = card.steps[min(len(parts), len(card.steps)) - 1]

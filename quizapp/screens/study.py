@@ -36,6 +36,7 @@ from engine import (
     StoreError,
     StudySession,
     Verdict,
+    kind_of,
     option_lines,
 )
 from quizapp.widgets.answer_input import AnswerInput, Submission
@@ -135,10 +136,10 @@ class StudyScreen(Screen[None]):
         options = self.query_one("#options", Static)
         options.display = bool(card.options)
         options.update(option_lines(card.options))
-        self.query_one("#parts", Static).display = card.kind == "steps"
+        self.query_one("#parts", Static).display = bool(card.steps)
         self.query_one("#feedback", FeedbackPanel).clear()
         self.query_one("#verdict-bar", VerdictBar).clear()
-        flash = card.kind == "flash"
+        flash = not kind_of(card).checked  # revealed and self-rated
         self.query_one("#reveal-hint", Static).display = flash
         box = self.query_one("#answer-box", AnswerInput)
         box.display = not flash
@@ -157,7 +158,7 @@ class StudyScreen(Screen[None]):
     def current_step(self) -> Step | None:
         """The part of a steps card being typed (None on other cards, or once every part is in)."""
         instance = self.session.current
-        if instance is None or instance.card.kind != "steps" or len(self.parts) >= len(instance.card.steps):
+        if instance is None or len(self.parts) >= len(instance.card.steps):
             return None
         return instance.card.steps[len(self.parts)]
 
@@ -168,16 +169,11 @@ class StudyScreen(Screen[None]):
         step = self.current_step()
         if step is not None:
             return f"Part {len(self.parts) + 1} of {len(card.steps)}: {step.label}"
-        if card.kind == "choice":
-            return "a letter, a number or the option"
-        if card.kind == "symbolic":
-            names = ", ".join(card.variables)
-            return f"an expression in {names}" if names else "an expression"
-        return "a number, an expression of numbers, or [a vector]"
+        return kind_of(card).placeholder(card)
 
     def update_parts(self) -> None:
         instance = self.session.current
-        if instance is None or instance.card.kind != "steps":
+        if instance is None or not instance.card.steps:
             return
         from engine import render_math_text
 
@@ -374,7 +370,7 @@ class StudyScreen(Screen[None]):
 
     def action_reveal(self) -> None:
         instance = self.session.current
-        if instance is None or instance.card.kind != "flash" or self.state != "answering":
+        if instance is None or kind_of(instance.card).checked or self.state != "answering":
             return
         self.state = "revealed"
         self.query_one("#reveal-hint", Static).display = False

@@ -74,7 +74,7 @@ def _symbolic_check() -> None:
     only at the sampled points, and a declared mistake (each takes its own path through
     the check: sympy, numpy at random points, the mistakes)."""
     from engine.decks.cards import DeclaredMistake, Formula
-    from engine.decks.domains import REAL
+    from engine.expr.domains import REAL
 
     card = _card(
         "symbolic",
@@ -140,8 +140,8 @@ def _check(card: Card, answer: str) -> None:
     A verdict that could not read the answer means the check went wrong somewhere,
     so it is raised as a failure of this step (and logged), not silently taken as warm.
     """
-    from engine.checking.check import check_answer
     from engine.decks.instance import draw_instance
+    from engine.decks.kinds import check_answer
 
     verdict = check_answer(draw_instance(card, 0), answer)
     if not verdict.readable:

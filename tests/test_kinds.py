@@ -75,7 +75,7 @@ def _is_token(attribute: ast.Attribute) -> bool:
 def test_a_kind_test_is_found() -> None:
     assert kind_name_tests('if card.kind == "steps":\n    pass\n') == [1]
     assert kind_name_tests('ok = instance.card.kind in ("numeric", "choice")\n') == [1]
-    assert kind_name_tests('if card.steps:\n    pass\n') == []
+    assert kind_name_tests("if card.steps:\n    pass\n") == []
 
 
 def test_nothing_outside_the_kinds_branches_on_a_kind_name() -> None:

@@ -1,9 +1,14 @@
-"""A Pratt parser from tokens to the expression tree, with a whitelist of names.
+"""Text parsed into the expression tree, with a whitelist of names: `parse` and what names mean.
 
 Nothing here evaluates anything: the output is an inert tree (`engine.expr.ast`). Names
 are resolved against the whitelist of functions and constants and, when the caller
 knows them, the variables a card declares; anything else is an error that says what was
 found and what was expected.
+
+This module is the entry point (`parse`, `ParseOptions`) and the names: which tokens are
+variables, constants or functions, and how a function takes its arguments. The grammar
+they plug into (operators, brackets, binding powers) is `engine.expr.pratt`; the checks
+made on the finished tree are `engine.expr.tree_checks`.
 
 Reading conventions (shown back to the user by the printer, so they can see them):
 - implicit multiplication binds tighter than `*` and `/`: `1/2x` is 1/(2·x);
@@ -19,27 +24,11 @@ Reading conventions (shown back to the user by the printer, so they can see them
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
 
-from engine.errors import EvaluationError, ExpressionError
-from engine.expr.ast import (
-    BinOp,
-    Call,
-    Compare,
-    Constant,
-    ListExpr,
-    Name,
-    Neg,
-    Node,
-    Number,
-    children,
-    free_names,
-    walk,
-)
-from engine.expr.ast import Index as IndexNode
+from engine.errors import ExpressionError
+from engine.expr.ast import BinOp, Call, Constant, Name, Neg, Node, Number
 from engine.expr.names import (
     CALLABLE_LETTERS,
     CONSTANTS,
@@ -48,22 +37,9 @@ from engine.expr.names import (
     GREEK,
     decorated_spellings,
 )
-from engine.expr.printer import to_unicode
-from engine.expr.tokenizer import MAX_NESTING, MAX_TOKENS, Token, tokenize
-
-MAX_EXPONENT: Final = 1000
-# The printer, the evaluator and the sympy converter recurse once or twice per level of
-# the tree; this keeps them well inside Python's recursion limit. (A chain of 300 terms
-# written with operators fits; `x x x ...` 600 times over does not.)
-MAX_DEPTH: Final = 300
-
-_INFIX_POWER: Final[dict[str, int]] = {
-    "<": 5, "<=": 5, ">": 5, ">=": 5, "=": 5,
-    "+": 10, "-": 10, "*": 20, "/": 20, "@": 20, "^": 40,
-}  # fmt: skip
-_IMPLICIT_POWER: Final = 25
-_PREFIX_MINUS_POWER: Final = 27
-_POSTFIX_POWER: Final = 50
+from engine.expr.pratt import IMPLICIT_POWER, POSTFIX_POWER, PrattParser
+from engine.expr.tokenizer import MAX_TOKENS, Token, tokenize
+from engine.expr.tree_checks import check_conditions, check_depth, check_powers
 
 
 @dataclass(frozen=True)
@@ -91,69 +67,6 @@ def parse(text: str, options: ParseOptions | None = None) -> Node:
     return node
 
 
-def check_depth(root: Node) -> None:
-    """Refuse trees deeper than `MAX_DEPTH` (measured without recursion)."""
-    stack = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ExpressionError(f"expression is nested too deeply (more than {MAX_DEPTH} levels)")
-        stack.extend((child, depth + 1) for child in children(node))
-
-
-def check_conditions(root: Node) -> None:
-    """Refuse a comparison anywhere but as the condition of `where`, and a `where` without one.
-
-    Truth values have no arithmetic in the language: `-(1 < 2)`, `|x < 1|` or
-    `log(x < 1)` would mean something different (or fail) in each evaluator.
-    """
-    conditions: set[int] = set()  # the where conditions met so far (parents come first)
-    for node in walk(root):
-        if isinstance(node, Call) and node.func == "where":
-            condition = node.args[0]
-            if not isinstance(condition, Compare):
-                raise ExpressionError(
-                    f"where needs a comparison such as x > 0 as its condition, not {to_unicode(condition)}"
-                )
-            conditions.add(id(condition))
-        elif isinstance(node, Compare) and id(node) not in conditions:
-            raise ExpressionError(
-                f"{to_unicode(node)} is true or false, not a number: a comparison can only be"
-                " the condition of where(condition, a, b)"
-            )
-
-
-def check_powers(root: Node) -> None:
-    """Refuse exponents that would make exact arithmetic explode (`9^9^9^9`).
-
-    sympy computes integer powers exactly, and a huge one holds the interpreter for as
-    long as it takes; so constant exponents are bounded before anything is built.
-    """
-    for node in walk(root):
-        if not (isinstance(node, BinOp) and node.op == "^") or free_names(node.right):
-            continue
-        exponent = _constant_value(node.right)
-        if exponent is None:
-            continue
-        if math.isnan(exponent):
-            raise ExpressionError("an exponent is not a real number (such as sqrt(-2))")
-        if not math.isfinite(exponent) or abs(exponent) > MAX_EXPONENT:
-            shown = f"{exponent:.6g}" if math.isfinite(exponent) else "an enormous number"
-            raise ExpressionError(f"exponent {shown} is too large (the limit is ±{MAX_EXPONENT})")
-        base = None if free_names(node.left) else _constant_value(node.left)
-        if base and math.isfinite(base) and abs(exponent) * math.log10(abs(base)) > 300:
-            raise ExpressionError("number too large (more than 10^300)")
-
-
-def _constant_value(node: Node) -> float | None:
-    from engine.expr.numeric import evaluate_constant  # numpy: not needed to read a deck
-
-    try:
-        return evaluate_constant(node)
-    except EvaluationError:
-        return None
-
-
 def parse_with_variables(text: str, variables: Iterable[str]) -> Node:
     """Parse an answer that may use exactly these variables (and constants and functions)."""
     return parse(text, ParseOptions(variables=frozenset(variables)))
@@ -165,205 +78,12 @@ def _resolve_function(name: str) -> str | None:
     return FUNCTION_ALIASES.get(name)
 
 
-class _Parser:
+class _Parser(PrattParser):
+    """The grammar of `PrattParser`, with names resolved against the whitelist and `options`."""
+
     def __init__(self, tokens: list[Token], options: ParseOptions) -> None:
-        self.tokens = tokens
-        self.index = 0
+        super().__init__(tokens, allow_lists=options.allow_lists)
         self.options = options
-        self.depth = 0
-        self.abs_depth = 0
-        self.bare_argument = 0
-
-    # -- token helpers -------------------------------------------------------------------
-
-    @property
-    def token(self) -> Token:
-        return self.tokens[self.index]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.index]
-        if token.kind != "end":
-            self.index += 1
-        return token
-
-    def at(self, kind: str, text: str | None = None) -> bool:
-        token = self.token
-        return token.kind == kind and (text is None or token.text == text)
-
-    def expect(self, text: str, opening: Token | None = None) -> Token:
-        if self.at("op", text):
-            return self.advance()
-        found = self._describe(self.token)
-        where = f" to close the {opening.text!r} at column {opening.pos + 1}" if opening else ""
-        raise ExpressionError(f"expected {text!r}{where}, found {found}", self.token.pos)
-
-    @staticmethod
-    def _describe(token: Token) -> str:
-        if token.kind == "end":
-            return "the end of the input"
-        return f"{token.text!r} at column {token.pos + 1}"
-
-    # -- grammar -------------------------------------------------------------------------
-
-    def parse_all(self) -> Node:
-        node = self.expression(0)
-        if not self.at("end"):
-            token = self.token
-            if token.kind == "op" and token.text in ")]}":
-                raise ExpressionError(f"unmatched {token.text!r} at column {token.pos + 1}", token.pos)
-            raise ExpressionError(f"unexpected {self._describe(token)}", token.pos)
-        return node
-
-    def expression(self, min_power: int) -> Node:
-        self.depth += 1
-        if self.depth > 4 * MAX_NESTING:
-            raise ExpressionError("expression is nested too deeply", self.token.pos)
-        try:
-            left = self.prefix()
-            while True:
-                token = self.token
-                if token.kind == "op" and token.text in _INFIX_POWER:
-                    power = _INFIX_POWER[token.text]
-                    if power <= min_power:
-                        break
-                    self.advance()
-                    left = self.infix(token, left, power)
-                elif token.kind == "op" and token.text == "[" and isinstance(left, Name | Call | IndexNode):
-                    if min_power >= _POSTFIX_POWER:
-                        break
-                    self.advance()
-                    index = self.expression(0)
-                    self.expect("]", token)
-                    left = IndexNode(left, index)
-                elif self.starts_operand(token):
-                    if min_power >= _IMPLICIT_POWER:
-                        break
-                    if token.kind == "num":
-                        raise ExpressionError(
-                            f"a number directly after an expression at column {token.pos + 1}:"
-                            " write * to multiply, or a comma between list items",
-                            token.pos,
-                        )
-                    right = self.expression(_IMPLICIT_POWER)
-                    left = BinOp("*", left, right, implicit=True)
-                else:
-                    break
-            return left
-        finally:
-            self.depth -= 1
-
-    def starts_operand(self, token: Token) -> bool:
-        if token.kind in ("num", "frac"):
-            return True
-        if token.kind == "name":
-            # `\sin x \cos x`: a bare argument stops before the next function.
-            return not (self.bare_argument and self.function_name(self.index) is not None)
-        if token.kind == "bar":
-            return self.abs_depth == 0
-        return token.kind == "op" and token.text in ("(", "{")
-
-    def infix(self, token: Token, left: Node, power: int) -> Node:
-        op = token.text
-        if op == "^":
-            return BinOp("^", left, self.expression(power - 1))  # right-associative
-        right = self.expression(power)
-        if op in ("<", "<=", ">", ">=", "="):
-            if self.token.kind == "op" and self.token.text in ("<", "<=", ">", ">=", "="):
-                raise ExpressionError(
-                    f"chained comparison at column {self.token.pos + 1}: compare two things at a time",
-                    self.token.pos,
-                )
-            return Compare(op, left, right)
-        return BinOp(op, left, right)
-
-    def prefix(self) -> Node:
-        token = self.advance()
-        if token.kind == "num":
-            return Number(token.text)
-        if token.kind == "name":
-            return self.name(token)
-        if token.kind == "frac":
-            numerator = self.braced_or_digit(token)
-            denominator = self.braced_or_digit(token)
-            return BinOp("/", numerator, denominator)
-        if token.kind == "bar":
-            self.abs_depth += 1
-            saved, self.bare_argument = self.bare_argument, 0
-            try:
-                inner = self.expression(0)
-            finally:
-                self.abs_depth -= 1
-                self.bare_argument = saved
-            if not self.at("bar"):
-                raise ExpressionError(
-                    f"expected '|' to close the '|' at column {token.pos + 1},"
-                    f" found {self._describe(self.token)}",
-                    self.token.pos,
-                )
-            self.advance()
-            return Call("abs", (inner,))
-        if token.kind == "op":
-            if token.text == "-":
-                return Neg(self.expression(_PREFIX_MINUS_POWER))
-            if token.text == "+":
-                return self.expression(_PREFIX_MINUS_POWER)
-            if token.text in ("(", "{"):
-                return self.group(token)
-            if token.text == "[":
-                return self.list_literal(token)
-        if token.kind == "end":
-            last = self.tokens[self.index - 1] if self.index > 0 else None
-            after = f" after {last.text!r} at column {last.pos + 1}" if last is not None else ""
-            raise ExpressionError(f"the expression ends too early{after}", token.pos)
-        raise ExpressionError(f"unexpected {self._describe(token)}", token.pos)
-
-    def group(self, opening: Token) -> Node:
-        saved_abs, saved_bare = self.abs_depth, self.bare_argument
-        self.abs_depth, self.bare_argument = 0, 0
-        try:
-            inner = self.expression(0)
-        finally:
-            self.abs_depth, self.bare_argument = saved_abs, saved_bare
-        if self.at("op", ","):
-            raise ExpressionError(
-                f"unexpected ',' at column {self.token.pos + 1} (use [a, b] for a vector)",
-                self.token.pos,
-            )
-        self.expect(")" if opening.text == "(" else "}", opening)
-        return inner
-
-    def braced_or_digit(self, frac: Token) -> Node:
-        """An argument of \\frac: a {group}, or one digit as in \\frac12."""
-        token = self.token
-        if token.kind == "op" and token.text == "{":
-            return self.group(self.advance())
-        if token.kind == "num" and token.text.isdigit():
-            if len(token.text) == 1:
-                return Number(self.advance().text)
-            if len(token.text) == 2:  # \frac12: LaTeX reads two single-digit arguments
-                self.tokens[self.index] = Token("num", token.text[1], token.pos + 1)
-                return Number(token.text[0])
-        raise ExpressionError(f"\\frac at column {frac.pos + 1} needs two {{...}} arguments", frac.pos)
-
-    def list_literal(self, opening: Token) -> Node:
-        if not self.options.allow_lists:
-            raise ExpressionError(f"a list is not expected here (column {opening.pos + 1})", opening.pos)
-        items: list[Node] = []
-        saved_abs, saved_bare = self.abs_depth, self.bare_argument
-        self.abs_depth, self.bare_argument = 0, 0
-        try:
-            while True:
-                if self.at("op", "]") and not items:
-                    raise ExpressionError(f"empty list at column {opening.pos + 1}", opening.pos)
-                items.append(self.expression(0))
-                if self.at("op", ","):
-                    self.advance()
-                    continue
-                self.expect("]", opening)
-                break
-        finally:
-            self.abs_depth, self.bare_argument = saved_abs, saved_bare
-        return ListExpr(tuple(items))
 
     # -- names and calls -----------------------------------------------------------------
 
@@ -442,7 +162,7 @@ class _Parser:
         exponent: Node | None = None
         if self.at("op", "^"):  # tanh^2(x) means (tanh x)^2
             caret = self.advance()
-            exponent = self.expression(_POSTFIX_POWER)
+            exponent = self.expression(POSTFIX_POWER)
             if isinstance(exponent, Neg):
                 raise ExpressionError(
                     f"{token.text}^-... at column {caret.pos + 1} is ambiguous (inverse or reciprocal?):"
@@ -492,7 +212,7 @@ class _Parser:
         if self.starts_operand(self.token) or self.at("op", "-"):
             self.bare_argument += 1
             try:
-                return [self.expression(_IMPLICIT_POWER - 1)]
+                return [self.expression(IMPLICIT_POWER - 1)]
             finally:
                 self.bare_argument -= 1
         raise ExpressionError(

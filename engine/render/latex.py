@@ -8,9 +8,10 @@ copies what LaTeX would show: a space after a command only ends its name (`\\alp
 fraction gains the parentheses its layout implied ((η/σₜ)mₜ, 1/(2a)). It only displays
 (nothing is evaluated), and an unknown command is shown as written rather than lost.
 
-Its output is plain text: `render_math` backslash-escapes the characters markdown would read
-as markup (`a*b*c` must not turn into emphasis, `x<y ... y>z` into an HTML tag), and adds
-no Rich or Textual markup.
+Its output is plain text, with no Rich or Textual markup; putting it into a card's
+markdown, escaped, is `engine.render.math_text`'s. What each command and character
+becomes (Greek aside) is tabled in `engine.render.latex_symbols`: this module is the
+walk over the source that uses the tables, and the layout rules above.
 """
 
 from __future__ import annotations
@@ -20,33 +21,30 @@ import unicodedata
 from typing import Final, Literal
 
 from engine.expr.names import GREEK, GREEK_ALIASES
-from engine.render.spans import MathSpan, replace_math
-
-_MARKDOWN_ACTIVE: Final = re.compile(r"[\\`*_\[\]<>|&]")
-
-# --- Rendering math -----------------------------------------------------------------------
-
-
-def render_math(text: str) -> str:
-    """`text` (markdown) with each piece of math replaced by its Unicode rendering.
-
-    Inline math stays inline, escaped so markdown shows it literally; display math becomes
-    an indented (code) block of its own, which markdown also shows as written.
-    """
-    return replace_math(text, _render_span)
-
-
-def render_math_text(text: str) -> str:
-    """Plain text (a label, a line of a list) with its math as Unicode: nothing escaped,
-    since it is shown as written rather than as markdown."""
-    return replace_math(text, lambda span: latex_to_unicode(span.tex))
-
-
-def _render_span(span: MathSpan) -> str:
-    rendered = latex_to_unicode(span.tex)
-    if span.display:
-        return f"\n\n    {rendered}\n\n"
-    return _MARKDOWN_ACTIVE.sub(r"\\\g<0>", rendered)
+from engine.render.latex_symbols import (
+    ACCENTS,
+    BIG_OPERATORS,
+    BOLD,
+    BOLD_DIGITS,
+    CLOSING,
+    DOUBLE_STRUCK,
+    DROP,
+    FUNCTIONS,
+    OPENING,
+    PREFIX_OPERATORS,
+    RELATIONS,
+    SCRIPT_CHARACTERS,
+    SCRIPT_LETTERS,
+    SIZING,
+    SPACES,
+    SUBSCRIPTS,
+    SUPERSCRIPTS,
+    SYMBOLS,
+    TEXT_WRAPPERS,
+    VULGAR,
+    WRAPPERS,
+    is_symbol,
+)
 
 
 def latex_to_unicode(latex: str) -> str:
@@ -64,122 +62,8 @@ _SPACE_RUN: Final = re.compile(r"[ \u2009]*(?: [ \u2009]|\u2009 )[ \u2009]*")  #
 _QUAD: Final = re.compile(r" *(\u2003+) *")
 _SPACE_INSIDE_BRACKETS: Final = re.compile(r"(?<=[(\[⌊⌈⟨]) +| +(?=[)\]⌋⌉⟩,;])")
 
-_SUPERSCRIPTS: Final = dict(
-    zip(
-        "0123456789+-−=()abcdefghijklmnoprstuvwxyzTβγδθφχ*′ᵀ",
-        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀᵝᵞᵟᶿᵠᵡ*′ᵀ",
-        strict=True,
-    )
-)
-_SUBSCRIPTS: Final = dict(
-    zip("0123456789+-−=()aehijklmnoprstuvxβγρφχ", "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ", strict=True)
-)
-_SCRIPT_CHARACTERS: Final = frozenset(_SUPERSCRIPTS.values()) | frozenset(_SUBSCRIPTS.values())
 _MAX_SCRIPT_LETTERS: Final = 3  # `v^{\max}` as vᵐᵃˣ, but `V^{corrected}` as V^corrected
 
-# Relations, arrows and binary operators are set off by spaces, as LaTeX does: a ≤ b.
-_RELATIONS: Final[dict[str, str]] = {
-    "le": "≤", "leq": "≤", "leqslant": "≤", "ge": "≥", "geq": "≥", "geqslant": "≥",
-    "ne": "≠", "neq": "≠", "approx": "≈", "sim": "∼", "simeq": "≃", "cong": "≅",
-    "equiv": "≡", "propto": "∝", "ll": "≪", "gg": "≫", "lesssim": "≲", "gtrsim": "≳",
-    "coloneqq": "≔", "triangleq": "≜", "perp": "⊥", "parallel": "∥", "in": "∈",
-    "notin": "∉", "ni": "∋", "subset": "⊂", "subseteq": "⊆", "supset": "⊃",
-    "supseteq": "⊇", "mid": "|", "to": "→", "rightarrow": "→", "longrightarrow": "⟶",
-    "leftarrow": "←", "gets": "←", "longleftarrow": "⟵", "leftrightarrow": "↔",
-    "Rightarrow": "⇒", "implies": "⇒", "Leftarrow": "⇐", "iff": "⇔",
-    "Leftrightarrow": "⇔", "mapsto": "↦", "uparrow": "↑", "downarrow": "↓",
-    "cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "ast": "∗",
-    "star": "⋆", "bullet": "•", "circ": "∘", "odot": "⊙", "otimes": "⊗",
-    "oplus": "⊕", "cup": "∪", "cap": "∩", "setminus": "∖", "land": "∧", "wedge": "∧",
-    "lor": "∨", "vee": "∨",
-}  # fmt: skip
-# Upright function names: a space separates them from an operand, `\log x` is log x.
-_FUNCTION_NAMES: Final = (
-    "log ln lg exp sin cos tan sec csc cot sinh cosh tanh arcsin arccos arctan max min "
-    "arg argmax argmin det dim ker deg gcd Pr lim sup inf"
-)
-_FUNCTIONS: Final[dict[str, str]] = {name: name for name in _FUNCTION_NAMES.split()} | {
-    "limsup": "lim sup",
-    "liminf": "lim inf",
-}
-_PREFIX_OPERATORS: Final = frozenset({"±", "∓", "¬"})
-_BIG_OPERATORS: Final[dict[str, str]] = {"sum": "Σ", "prod": "∏", "int": "∫", "oint": "∮"}
-_SYMBOLS: Final[dict[str, str]] = {
-    "infty": "∞", "partial": "∂", "nabla": "∇", "ell": "ℓ", "hbar": "ℏ", "prime": "′",
-    "top": "ᵀ", "intercal": "ᵀ", "dagger": "†", "forall": "∀", "exists": "∃", "neg": "¬",
-    "lnot": "¬", "emptyset": "∅", "varnothing": "∅", "cdots": "⋯", "ldots": "…",
-    "dots": "…", "vdots": "⋮", "ddots": "⋱", "Pi": "Π", "Xi": "Ξ", "Upsilon": "Υ",
-    "upsilon": "υ", "omicron": "ο", "varpi": "ϖ", "varkappa": "ϰ",
-    "lvert": "|", "rvert": "|", "vert": "|", "lVert": "‖", "rVert": "‖", "Vert": "‖",
-    "|": "‖", "langle": "⟨", "rangle": "⟩", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈",
-    "rceil": "⌉", "{": "{", "}": "}", "%": "%", "_": "_", "#": "#", "&": "&", "$": "$",
-}  # fmt: skip
-# Spacing: a thin space for `\,`, nothing for the negative `\!`, em spaces for quads.
-_SPACES: Final[dict[str, str]] = {
-    ",": "\u2009", "thinspace": "\u2009", ":": " ", ">": " ", ";": " ", " ": " ",
-    "enspace": " ", "quad": "\u2003", "qquad": "\u2003\u2003", "!": "", "negthinspace": "",
-}  # fmt: skip
-# Commands that only size or style what follows: `\left(` is `(`, `{\rm d}` is `d`.
-_SIZING: Final = frozenset(
-    {
-        "big", "Big", "bigg", "Bigg", "bigm", "Bigm", "middle", "displaystyle", "textstyle",
-        "scriptstyle", "limits", "nolimits", "rm", "bf", "it", "sf", "tt", "cal",
-        "mathstrut", "strut", "nonumber", "notag",
-    }
-)  # fmt: skip
-_OPENING: Final = frozenset(
-    {
-        "left",
-        "bigl",
-        "Bigl",
-        "biggl",
-        "Biggl",
-        "langle",
-        "lfloor",
-        "lceil",
-        "lvert",
-        "lVert",
-        "vert",
-        "Vert",
-        "|",
-    }
-)
-_CLOSING: Final = frozenset(
-    {
-        "right",
-        "bigr",
-        "Bigr",
-        "biggr",
-        "Biggr",
-        "rangle",
-        "rfloor",
-        "rceil",
-        "rvert",
-        "rVert",
-        "}",
-        "end",
-        "\\",
-    }
-)
-_DROP: Final = _SIZING | {"left", "right", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr"}
-# Commands whose argument is shown as is: fonts (a terminal has one) and boxes.
-_WRAPPERS: Final = frozenset({"mathrm", "mathit", "mathsf", "mathtt", "boxed"})
-_BOLD: Final = frozenset({"mathbf", "boldsymbol", "bm"})
-_TEXT_WRAPPERS: Final = frozenset({"text", "textrm", "textbf", "textit", "textsf", "texttt", "mbox"})
-_ACCENTS: Final = {
-    "hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0305",
-    "underline": "\u0332", "tilde": "\u0303", "widetilde": "\u0303", "vec": "\u20d7",
-    "dot": "\u0307", "ddot": "\u0308", "check": "\u030c", "breve": "\u0306",
-    "acute": "\u0301", "grave": "\u0300",
-}  # fmt: skip
-_DOUBLE_STRUCK: Final = dict(zip("RNZEQCP1", "ℝℕℤ𝔼ℚℂℙ𝟙", strict=True))
-_SCRIPT_LETTERS: Final = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "𝒜ℬ𝒞𝒟ℰℱ𝒢ℋℐ𝒥𝒦ℒℳ𝒩𝒪𝒫𝒬ℛ𝒮𝒯𝒰𝒱𝒲𝒳𝒴𝒵", strict=True))
-_BOLD_DIGITS: Final = dict(zip("0123456789", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗", strict=True))  # the vector 𝟏, not 1
-_VULGAR: Final = {
-    "1/2": "½", "1/3": "⅓", "2/3": "⅔", "1/4": "¼", "3/4": "¾", "1/5": "⅕", "2/5": "⅖",
-    "3/5": "⅗", "4/5": "⅘", "1/6": "⅙", "5/6": "⅚", "1/7": "⅐", "1/8": "⅛", "3/8": "⅜",
-    "5/8": "⅝", "7/8": "⅞", "1/9": "⅑", "1/10": "⅒",
-}  # fmt: skip
 # Outside brackets, one of these makes a numerator, denominator or radicand need parentheses.
 _SEPARATORS: Final = " \u2009\u2003\u00a0+−-/=,;·×±<>≤≥←→"
 _COMMAND: Final = re.compile(r"\\([A-Za-z]+|.)")
@@ -209,7 +93,7 @@ class _Renderer:
                 piece = self.command()
                 if self.space_before and _ends_with_operand(out):
                     piece = " " + piece
-                elif piece.strip() in _PREFIX_OPERATORS and not _ends_with_operand(out):
+                elif piece.strip() in PREFIX_OPERATORS and not _ends_with_operand(out):
                     piece = piece.strip()  # a sign: ±1, not ± 1
                 out.append(piece)
             elif char == "{":
@@ -265,7 +149,7 @@ class _Renderer:
             self.text_mode = outer
 
     def script(self, content: str, superscript: bool) -> str:
-        table = _SUPERSCRIPTS if superscript else _SUBSCRIPTS
+        table = SUPERSCRIPTS if superscript else SUBSCRIPTS
         compact = content.replace(" ", "")
         if not compact:
             return ""
@@ -286,24 +170,24 @@ class _Renderer:
         self.pos = match.end()
         if name.isalpha() and in_sequence and self.upcoming() in ("operand", "open"):
             self.skip_spaces()  # `\alpha x` is αx: the space only ends the command's name
-        if name in _DROP:
+        if name in DROP:
             if self.source[self.pos : self.pos + 1] == ".":  # \left. is an invisible delimiter
                 self.pos += 1
             return ""
-        return self.symbol(name) if _is_symbol(name) else self.command_with_arguments(name)
+        return self.symbol(name) if is_symbol(name) else self.command_with_arguments(name)
 
     def symbol(self, name: str) -> str:
         if name in GREEK or name in GREEK_ALIASES:
             return GREEK[GREEK_ALIASES.get(name, name)]
-        if name in _RELATIONS:
-            return f" {_RELATIONS[name]} "
-        if name in _FUNCTIONS:
-            return self.operator_name(_FUNCTIONS[name])
-        if name in _BIG_OPERATORS:
-            return self.big_operator(_BIG_OPERATORS[name])
-        if name in _SPACES:
-            return _SPACES[name]
-        return _SYMBOLS[name]
+        if name in RELATIONS:
+            return f" {RELATIONS[name]} "
+        if name in FUNCTIONS:
+            return self.operator_name(FUNCTIONS[name])
+        if name in BIG_OPERATORS:
+            return self.big_operator(BIG_OPERATORS[name])
+        if name in SPACES:
+            return SPACES[name]
+        return SYMBOLS[name]
 
     def big_operator(self, symbol: str) -> str:
         """Σ with its limits, set off from the summand: Σᵢ₌₁ⁿ xᵢ."""
@@ -338,18 +222,18 @@ class _Renderer:
             if self.source[self.pos : self.pos + 1] == "*":  # \operatorname*{argmax}
                 self.pos += 1
             return self.operator_name(self.atom())
-        if name in _WRAPPERS:
+        if name in WRAPPERS:
             return self.atom()
-        if name in _BOLD:
-            return "".join(_BOLD_DIGITS.get(c, c) for c in self.atom())
-        if name in _TEXT_WRAPPERS:
+        if name in BOLD:
+            return "".join(BOLD_DIGITS.get(c, c) for c in self.atom())
+        if name in TEXT_WRAPPERS:
             return self.text_atom()
         if name == "mathbb":
-            return "".join(_DOUBLE_STRUCK.get(c, c) for c in self.atom())
+            return "".join(DOUBLE_STRUCK.get(c, c) for c in self.atom())
         if name in ("mathcal", "mathscr"):
-            return "".join(_SCRIPT_LETTERS.get(c, c) for c in self.atom())
-        if name in _ACCENTS:
-            return _accent(self.atom(), _ACCENTS[name])
+            return "".join(SCRIPT_LETTERS.get(c, c) for c in self.atom())
+        if name in ACCENTS:
+            return _accent(self.atom(), ACCENTS[name])
         return self.construct(name)
 
     def construct(self, name: str) -> str:
@@ -379,7 +263,7 @@ class _Renderer:
         """a/b, parenthesised as needed: (a+b)/(2c); ½ for a numeric one."""
         numerator, denominator = numerator.strip(), denominator.strip()
         if numerator.isascii() and numerator.isdigit() and denominator.isascii() and denominator.isdigit():
-            return _VULGAR.get(f"{numerator}/{denominator}") or (
+            return VULGAR.get(f"{numerator}/{denominator}") or (
                 self.script(numerator, True) + "⁄" + self.script(denominator, False)
             )
         derivative = numerator[:1] in ("d", "∂") and denominator[:1] == numerator[:1]  # dy/dx
@@ -403,12 +287,12 @@ class _Renderer:
                 return "operand" if char.isalnum() or char == "{" else "other"
             match = _COMMAND.match(self.source, pos)
             name = match.group(1) if match else ""
-            if name in _SPACES or name in _SIZING:
+            if name in SPACES or name in SIZING:
                 pos = match.end() if match else pos + 1
                 continue
-            if name in _OPENING:
+            if name in OPENING:
                 return "open"
-            if name in _RELATIONS or name in _CLOSING:
+            if name in RELATIONS or name in CLOSING:
                 return "other"
             return "operand"
         return "other"
@@ -426,12 +310,6 @@ class _Renderer:
         if "matrix" in name:
             return "[" + ", ".join(f"[{row}]" for row in rendered) + "]"
         return "; ".join(rendered)
-
-
-def _is_symbol(name: str) -> bool:
-    """Whether the command `name` stands for one symbol and takes no argument."""
-    tables = (GREEK, GREEK_ALIASES, _RELATIONS, _FUNCTIONS, _BIG_OPERATORS, _SPACES, _SYMBOLS)
-    return any(name in table for table in tables)
 
 
 def _accent(base: str, mark: str) -> str:
@@ -463,7 +341,7 @@ def _is_single(text: str) -> bool:
     """
     if not _is_simple(text):
         return False
-    bare = "".join(c for c in text if not unicodedata.combining(c) and c not in _SCRIPT_CHARACTERS)
+    bare = "".join(c for c in text if not unicodedata.combining(c) and c not in SCRIPT_CHARACTERS)
     operands = 0
     attached = False  # the previous character binds this operand: x^(...), √2
     for char in _outside_brackets(_NUMBER_OR_NAME.sub("0", bare), keep_openers=True):

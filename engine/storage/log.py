@@ -1,4 +1,4 @@
-"""The review log: every answer, every session, and each card's scheduling state, in SQLite.
+"""The review log's records: every answer, every session, each card's scheduling state.
 
 Studying is only worth something if the record of it survives, so the store is built to
 lose nothing and to damage nothing:
@@ -8,142 +8,65 @@ lose nothing and to damage nothing:
   The answer and the card's new schedule are written in one transaction, together
   with the state the card had before (so that a changed rating or an undo restores it
   exactly): at no instant does the log hold one without the other.
-- A file that is not a SQLite database, or fails `PRAGMA quick_check`, or was written by
-  a newer quizapp (a higher `PRAGMA user_version`) raises `StoreError` and is left
-  exactly as it was: never overwritten, deleted, converted to WAL or migrated.
-- The schema is versioned (`PRAGMA user_version`); `MIGRATIONS` lists the steps, applied
-  in order, each in its own transaction together with the version bump, so a later
-  feature (drills) appends a step and old logs are upgraded in place.
+- Opening a log checks it first, and leaves a damaged one, or one from a newer quizapp,
+  exactly as it was; the schema is versioned and migrated in place
+  (`engine.storage.connection`, `engine.storage.schema`).
 
 Times are timezone-aware datetimes; they are stored as ISO-8601 UTC text of a fixed
 width, so that text order is time order in SQL. Cards are identified by their full id
 (`deck-id/card-id`): editing a card's text keeps its history.
+
+The connection, its lock, its transactions and the reads that skip a damaged row are
+`LogConnection`'s; this module is what is recorded and asked of the log.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime, tzinfo
-from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 import fsrs
 
 from engine.checking.verdict import Verdict
+from engine.storage.card_states import save_state, stored_state, upsert_state
 from engine.storage.codecs import (
-    DAMAGE,
     REVIEW_COLUMNS,
     card_record_of,
     drill_result,
     review_row,
     session_row,
 )
+from engine.storage.connection import LogConnection
 from engine.storage.records import (
     DAY_START_HOUR,
     FLASH_RIGHT_FROM,
     MODES,
     CardRecord,
     CardState,
-    DamagedRow,
     DrillResult,
     Mode,
     Reschedule,
     ReviewRow,
     SessionRow,
-    StoreError,
     check_rating,
     day_start,
     deck_of,
     stamp,
     to_utc,
 )
-from engine.storage.schema import BUSY_TIMEOUT_S, MIGRATIONS, Migration, check_and_configure
-
-T = TypeVar("T")
-
 
 # -- the store ---------------------------------------------------------------------------
 
 
-class ReviewStore:
+class ReviewStore(LogConnection):
     """The review log in one SQLite file. Open with `ReviewStore.open(path)`; use as a context manager.
 
     Safe to share between threads (one lock serialises access) and between processes
     (WAL, with a busy timeout).
     """
-
-    def __init__(self, connection: sqlite3.Connection, path: Path, local_tz: tzinfo | None = None) -> None:
-        self._db = connection
-        self._lock = threading.RLock()
-        self.path = path
-        self.local_tz = local_tz
-        self._damaged: dict[tuple[str, str], DamagedRow] = {}
-
-    # -- opening -------------------------------------------------------------------------
-
-    @classmethod
-    def open(
-        cls,
-        path: Path,
-        *,
-        local_tz: tzinfo | None = None,
-        migrations: Sequence[Migration] = MIGRATIONS,
-    ) -> ReviewStore:
-        """Open (or create) the log at `path`, checking it and bringing its schema up to date.
-
-        `local_tz` is the zone that decides where a study day starts (default: the
-        system's). Raises StoreError when the file cannot be used; a file that is damaged
-        or from a newer quizapp is left byte for byte as it was.
-        """
-        path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(
-                f"cannot create the folder for the review log {path}: {error.strerror or error}"
-            ) from error
-        try:
-            connection = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot open the review log {path}: {error}") from error
-        try:
-            check_and_configure(connection, path, migrations)
-        except BaseException:
-            connection.close()
-            raise
-        return cls(connection, path, local_tz)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.close()
-
-    @property
-    def schema_version(self) -> int:
-        return int(self._one("PRAGMA user_version")[0])
-
-    @property
-    def damaged_rows(self) -> tuple[DamagedRow, ...]:
-        """The damaged rows the reads so far skipped (and found still damaged when last read).
-
-        A row repaired or deleted by hand drops out the next time it (or its table) is read.
-        """
-        with self._lock:
-            return tuple(self._damaged.values())
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -246,7 +169,7 @@ class ReviewStore:
         if reschedule is not None and rating is None:
             raise ValueError("a review that schedules the card needs a rating")
         with self._transaction() as db:
-            before = _stored_state(db, card_id) if reschedule is not None else None
+            before = stored_state(db, card_id) if reschedule is not None else None
             cursor = db.execute(
                 """
                 INSERT INTO reviews (session_id, reviewed_at, card_id, deck_id, seed, answer, correct,
@@ -274,7 +197,7 @@ class ReviewStore:
             )
             if reschedule is not None:
                 assert rating is not None
-                _save_state(db, card_id, reschedule(before, rating))
+                save_state(db, card_id, reschedule(before, rating))
             return _rowid(cursor)
 
     def set_rating(self, review_id: int, rating: int, reschedule: Reschedule | None = None) -> None:
@@ -303,7 +226,7 @@ class ReviewStore:
                 raise KeyError(f"no review {review_id}")
             card_id, scheduled, before = row
             if scheduled and reschedule is not None:
-                _save_state(db, card_id, reschedule(CardState.from_json(before) if before else None, rating))
+                save_state(db, card_id, reschedule(CardState.from_json(before) if before else None, rating))
 
     def undo_review(self, review_id: int) -> ReviewRow:
         """Take back a review: delete it and restore the card's state from before it, exactly.
@@ -331,7 +254,7 @@ class ReviewStore:
                 if before is None:
                     db.execute("DELETE FROM card_states WHERE card_id = ?", (review.card_id,))
                 else:
-                    _save_state(db, review.card_id, CardState.from_json(before))
+                    save_state(db, review.card_id, CardState.from_json(before))
             return review
 
     def reviews(self, card_id: str | None = None, since: datetime | None = None) -> list[ReviewRow]:
@@ -435,79 +358,7 @@ class ReviewStore:
         """
         deck_of(card_id)
         with self._write() as db:
-            _upsert_state(db, card_id, card, reps, lapses)
-
-    # -- plumbing ------------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        # Autocommit: each statement is its own transaction, durable when execute returns.
-        with self._lock:
-            try:
-                yield self._db
-            except sqlite3.DatabaseError as error:
-                if isinstance(error, sqlite3.IntegrityError):
-                    raise ValueError(str(error)) from error
-                raise StoreError(f"could not write to the review log {self.path}: {error}") from error
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # Several statements that stand or fall together: BEGIN IMMEDIATE takes the write
-        # lock first, so the state read inside is the state replaced.
-        with self._write() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-                db.execute("COMMIT")
-            except BaseException:
-                if db.in_transaction:  # a failed COMMIT (a full disk) leaves it open
-                    db.execute("ROLLBACK")
-                raise
-
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            try:
-                return self._db.execute(sql, params).fetchall()
-            except sqlite3.DatabaseError as error:
-                raise StoreError(f"could not read the review log {self.path}: {error}") from error
-
-    def _readable(
-        self,
-        table: str,
-        rows: list[Any],
-        name: Callable[[Any], str],
-        read: Callable[[Any], T],
-        *,
-        whole_table: bool = True,
-    ) -> list[T]:
-        """`read` of each row, skipping (and noting in `damaged_rows`) those it cannot read.
-
-        After reading a whole table, what is noted of it is exactly what was found: a row
-        deleted or repaired by hand since an earlier read is no longer reported.
-        """
-        records = []
-        with self._lock:
-            if whole_table:
-                self._damaged = {key: row for key, row in self._damaged.items() if key[0] != table}
-            for row in rows:
-                key = (table, name(row))
-                try:
-                    records.append(read(row))
-                except DAMAGE as error:
-                    self._damaged[key] = DamagedRow(table, key[1], str(error) or type(error).__name__)
-                else:
-                    if self._damaged:  # repaired since it was last read
-                        self._damaged.pop(key, None)
-        return records
-
-    def _one_or_none(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        rows = self._all(sql, params)
-        return rows[0] if rows else None
-
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = self._one_or_none(sql, params)
-        assert row is not None
-        return row
+            upsert_state(db, card_id, card, reps, lapses)
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -520,43 +371,6 @@ def _deck_filter(deck_ids: Iterable[str] | None) -> tuple[str, list[Any]]:
     if not ids:
         return "AND 0", []
     return f"AND deck_id IN ({', '.join('?' for _ in ids)})", list(ids)
-
-
-def _stored_state(db: sqlite3.Connection, card_id: str) -> CardState | None:
-    row = db.execute(
-        "SELECT fsrs_json, reps, lapses FROM card_states WHERE card_id = ?", (card_id,)
-    ).fetchone()
-    if row is None:
-        return None
-    try:
-        return CardState(fsrs.Card.from_dict(json.loads(row[0])), int(row[1]), int(row[2]))
-    except (ValueError, TypeError, KeyError):
-        # A state damaged by hand reads as none, as the queue reads it: the review
-        # schedules the card afresh, and the new state replaces the damaged one.
-        return None
-
-
-def _save_state(db: sqlite3.Connection, card_id: str, state: CardState) -> None:
-    _upsert_state(db, card_id, state.card, state.reps, state.lapses)
-
-
-def _upsert_state(
-    db: sqlite3.Connection, card_id: str, card: fsrs.Card, reps: int | None, lapses: int | None
-) -> None:
-    last = stamp(card.last_review) if card.last_review is not None else None
-    db.execute(
-        """
-        INSERT INTO card_states (card_id, fsrs_json, due, last_review, reps, lapses)
-        VALUES (?, ?, ?, ?, COALESCE(?, 0), COALESCE(?, 0))
-        ON CONFLICT (card_id) DO UPDATE SET
-            fsrs_json = excluded.fsrs_json,
-            due = excluded.due,
-            last_review = excluded.last_review,
-            reps = COALESCE(?, card_states.reps),
-            lapses = COALESCE(?, card_states.lapses)
-        """,
-        (card_id, json.dumps(card.to_dict()), stamp(card.due), last, reps, lapses, reps, lapses),
-    )
 
 
 def _rowid(cursor: sqlite3.Cursor) -> int:

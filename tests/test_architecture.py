@@ -203,3 +203,13 @@ def test_the_benchmarks_import_what_exists() -> None:
             if not hasattr(importlib.import_module(module), name):
                 missing.append(f"{path.name}: from {module} import {name}")
     assert missing == []
+
+
+def test_the_tests_mirror_the_packages() -> None:
+    """tests/engine/decks/ tests engine/decks/, and so on: a test is found where its code is."""
+    tests = REPO / "tests"
+    folders = [p for p in tests.rglob("*") if p.is_dir() and p.name not in {"__pycache__", "fixtures"}]
+    mirrored = [
+        p.relative_to(tests) for p in folders if "__snapshots__" not in p.parts and "fixtures" not in p.parts
+    ]
+    assert [str(p) for p in mirrored if not (REPO / p).is_dir()] == []

@@ -77,7 +77,7 @@ def test_every_reference_runs_at_its_defaults() -> None:
              "out_features": 3, "in_features": 4, "target": 1.0, "H": 2.0}  # fmt: skip
     for ref in all_references():
         if ref.takes_function:
-            continue  # tests/test_references_curvature.py runs them on functions
+            continue  # tests/engine/references/test_curvature.py runs them on functions
         inputs = {
             p.name: whole[p.name] if p.name in whole and not p.shape else required[p.shape]
             for p in ref.inputs

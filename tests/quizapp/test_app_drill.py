@@ -19,9 +19,9 @@ from quizapp.screens.drill_report import DrillReportScreen
 from quizapp.screens.home import HomeScreen
 from quizapp.screens.stats import StatsScreen
 from tests.conftest import FIXTURES
+from tests.engine.study.test_drill import ANSWERS
+from tests.engine.study.test_stats import NOW, populate
 from tests.pilot import home_loaded, settle
-from tests.test_drill import ANSWERS
-from tests.test_stats import NOW, populate
 
 DRILL_DECKS = [FIXTURES / "drill"]
 

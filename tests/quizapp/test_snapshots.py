@@ -1,7 +1,7 @@
 """Snapshots of the home, study, feedback and summary screens (pytest-textual-snapshot).
 
-Regenerate after an intended change with `pytest tests/test_snapshots.py --snapshot-update`
-and look at the SVGs in tests/__snapshots__/ before committing them.
+Regenerate after an intended change with `pytest tests/quizapp/test_snapshots.py --snapshot-update`
+and look at the SVGs in tests/quizapp/__snapshots__/ before committing them.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def drill_app(tmp_path: Path) -> QuizApp:
 
 
 async def drill_answer(pilot: Any, seconds: float) -> None:
-    from tests.test_drill import ANSWERS
+    from tests.engine.study.test_drill import ANSWERS
 
     session = pilot.app.screen.session
     pilot.app.advance(seconds)
@@ -165,7 +165,7 @@ def test_drill_report(snap_compare: Any, tmp_path: Path) -> None:
 def test_statistics_screen(snap_compare: Any, tmp_path: Path) -> None:
     from datetime import UTC
 
-    from tests.test_stats import NOW, populate
+    from tests.engine.study.test_stats import NOW, populate
 
     store = ReviewStore.open(tmp_path / "quizapp.sqlite3", local_tz=UTC)
     populate(store)

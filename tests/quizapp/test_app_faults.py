@@ -21,7 +21,7 @@ from engine.storage import ReviewStore
 from quizapp.app import QuizApp
 from quizapp.commands import EXIT_INTERNAL, EXIT_OK, app_exit_status
 from tests.pilot import settle
-from tests.test_app_learner import DECK, assert_running, make_app, open_card, type_keys, wait_for
+from tests.quizapp.test_app_learner import DECK, assert_running, make_app, open_card, type_keys, wait_for
 
 
 @pytest.fixture

@@ -245,3 +245,19 @@ def test_plain_text_rendering_escapes_nothing() -> None:
 
     assert render_math_text("$a*b_t$ and $\\hat m_1$ =") == "a*bₜ and m̂₁ ="
     assert render_math("$a*b$") != render_math_text("$a*b$")  # markdown needs the escape; text does not
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "shown"),
+    [
+        (2366841.23, 2366840.0, ("2366841", "2366840")),
+        (1.41414, 1.414135, ("1.41414", "1.41413")),
+        (1e-9, 1.0000001e-9, ("1e-9", "1.0000001e-9")),
+        (0.5, 0.25, ("0.5", "0.25")),
+        (0.1, 0.1, ("0.1", "0.1")),
+    ],
+)
+def test_different_numbers_never_read_the_same(a: float, b: float, shown: tuple[str, str]) -> None:
+    from engine.render.numbers import format_apart
+
+    assert format_apart(a, b) == shown

@@ -104,6 +104,36 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "ALTER TABLE reviews ADD COLUMN state_before TEXT",
         ),
     ),
+    Migration(
+        "the learner's own FSRS parameters, fitted to their reviews",
+        (
+            """
+            CREATE TABLE scheduler_parameters (
+                id INTEGER PRIMARY KEY,
+                fitted_at TEXT NOT NULL,
+                parameters TEXT NOT NULL,  -- a JSON list of the FSRS weights
+                reviews INTEGER NOT NULL,  -- how many qualifying reviews the fit used
+                loss_before REAL,  -- log loss on those reviews with the parameters it replaced
+                loss_after REAL
+            )
+            """,
+        ),
+    ),
+    Migration(
+        "cards set aside: suspended, buried for the day, leeches",
+        (
+            # One row per card the learner has set aside (a new card may be suspended too).
+            """
+            CREATE TABLE card_flags (
+                card_id TEXT PRIMARY KEY,  -- the full id, deck-id/card-id
+                suspended INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1)),
+                buried_until TEXT,  -- the start of the study day it comes back, or NULL
+                leech INTEGER NOT NULL DEFAULT 0 CHECK (leech IN (0, 1)),
+                changed_at TEXT NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = len(MIGRATIONS)
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     import numpy as np
     import torch
 
-FLAGS = ("nesterov", "amsgrad", "centered")
+FLAGS = ("nesterov", "amsgrad", "centered", "decoupled_weight_decay")
 """Hyperparameters that torch takes as booleans (given here as 0/1)."""
 
 
@@ -60,6 +60,10 @@ class OptimizerSpec:
     """Further outputs of the step reference, derived from torch's results by `derive`."""
     derive: Callable[[Arrays, Arrays], Arrays] | None = None
     """(inputs, torch's outputs) -> the derived outputs."""
+    initial: tuple[Param, ...] = ()
+    """Constructor arguments that only set torch's initial state (Adagrad's
+    initial_accumulator_value): inputs of the trajectory, which starts from that state; the
+    step reference is given its state instead, so they would do nothing there."""
 
 
 def torch_options(hyper: dict[str, float]) -> dict[str, Any]:
@@ -91,34 +95,41 @@ def nadam_mu_product(steps: int, beta1: float, momentum_decay: float) -> float:
 KEPT_WHEN = {"max_exp_avg_sq": "amsgrad", "grad_avg": "centered", "momentum_buffer": "momentum"}
 
 
-def _hyper_names(spec: OptimizerSpec, trajectory: bool) -> list[str]:
-    extra = ["initial_accumulator_value"] if trajectory and spec.key == "adagrad" else []
-    return [p.name for p in spec.hyper] + extra
+@dataclass(frozen=True)
+class _Group:
+    """The instances `idx` that share their hyperparameters: one parameter tensor, one optimizer."""
+
+    optimizer: torch.optim.Optimizer
+    param: torch.nn.Parameter
+    idx: np.ndarray
 
 
 def _build(
-    spec: OptimizerSpec, arrays: Arrays, device: torch.device, theta: str, keys: list[str]
-) -> tuple[torch.optim.Optimizer, list[torch.nn.Parameter], list[np.ndarray]]:
-    """One optimizer with a param group (and parameter tensor) per group of instances.
+    spec: OptimizerSpec,
+    arrays: Arrays,
+    device: torch.device,
+    theta: str,
+    arguments: list[str],
+    keys: list[str],
+) -> list[_Group]:
+    """One torch optimizer per group of instances, each over one parameter tensor.
 
-    Instances are grouped by `keys`: the hyperparameters, and for a single step the step
-    counter too, since torch keeps one counter per parameter tensor.
+    Instances are grouped by `keys`: the constructor `arguments`, and for a single step the
+    step counter too, since torch keeps one counter per parameter tensor. Each group's
+    hyperparameters are constructor arguments, as in a user's code, not param-group
+    entries: torch validates them only there (lr ≥ 0, Nesterov needs momentum, ...), and
+    some act only there (Adagrad fills state["sum"] from the constructor's
+    initial_accumulator_value, whatever a param group says).
     """
     import torch
 
-    hyper = _hyper_names(spec, trajectory=theta == "theta0")
-    groups = group_instances(arrays, keys)
-    params = [torch.nn.Parameter(to_tensor(arrays[theta][idx], device)) for idx in groups]
     optimizer_class = getattr(torch.optim, spec.torch_class)
-    options = [torch_options(scalars(arrays, int(idx[0]), hyper)) for idx in groups]
-    for group_options, param in zip(options, params, strict=True):
-        # torch validates hyperparameters (lr ≥ 0, Nesterov needs momentum, ...) only when
-        # they are constructor arguments, not per param group: so build each group once.
-        optimizer_class([param], **group_options)
-    optimizer: torch.optim.Optimizer = optimizer_class(
-        [{"params": [param], **opts} for param, opts in zip(params, options, strict=True)]
-    )
-    return optimizer, params, groups
+    groups = []
+    for idx in group_instances(arrays, keys):
+        param = torch.nn.Parameter(to_tensor(arrays[theta][idx], device))
+        options = torch_options(scalars(arrays, int(idx[0]), arguments))
+        groups.append(_Group(optimizer_class([param], **options), param, idx))
+    return groups
 
 
 def _initial_state(
@@ -150,23 +161,17 @@ def _initial_state(
     return state
 
 
-def _read_state(
-    spec: OptimizerSpec,
-    optimizer: torch.optim.Optimizer,
-    params: list[torch.nn.Parameter],
-    groups: list[np.ndarray],
-    fallback: dict[str, np.ndarray],
-) -> dict[str, np.ndarray]:
+def _read_state(spec: OptimizerSpec, groups: list[_Group], fallback: dict[str, np.ndarray]) -> Arrays:
     """Each state entry after stepping, from torch; `fallback` where torch keeps none."""
     import numpy as np
 
     out = {entry.name: np.array(fallback[entry.name]) for entry in spec.state}
-    for param, idx in zip(params, groups, strict=True):
-        state = optimizer.state[param]
+    for group in groups:
+        state = group.optimizer.state[group.param]
         for entry in spec.state:
             if entry.torch_key in state:
                 # A per-tensor scalar (NAdam's mu_product) is shared by the whole group.
-                out[entry.name][idx] = to_numpy(state[entry.torch_key])
+                out[entry.name][group.idx] = to_numpy(state[entry.torch_key])
     return out
 
 
@@ -174,49 +179,44 @@ def _step(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
     """One real optimizer.step() from the given state, for every instance at once."""
     import numpy as np
 
-    hyper = _hyper_names(spec, trajectory=False)
-    optimizer, params, groups = _build(spec, arrays, device, "theta_prev", [*hyper, "t"])
-    state = {}
-    for position, (param, idx) in enumerate(zip(params, groups, strict=True)):
-        param.grad = to_tensor(arrays["grad"][idx], device)
-        state[position] = _initial_state(spec, arrays, idx, device)
-    param_groups = optimizer.state_dict()["param_groups"]
-    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
-    optimizer.step()
-
+    arguments = [p.name for p in spec.hyper]
+    groups = _build(spec, arrays, device, "theta_prev", arguments, [*arguments, "t"])
     theta = np.empty(len(arrays["t"]))
-    for param, idx in zip(params, groups, strict=True):
-        theta[idx] = to_numpy(param)
+    for group in groups:
+        group.param.grad = to_tensor(arrays["grad"][group.idx], device)
+        param_groups = group.optimizer.state_dict()["param_groups"]
+        state = {0: _initial_state(spec, arrays, group.idx, device)}
+        group.optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+        group.optimizer.step()
+        theta[group.idx] = to_numpy(group.param)
     # State torch does not keep in this configuration comes back unchanged.
     count = len(theta)
     unchanged = {entry.name: arrays.get(f"{entry.name}_prev", np.zeros(count)) for entry in spec.state}
-    out = {"theta": theta, **_read_state(spec, optimizer, params, groups, unchanged)}
+    out = {"theta": theta, **_read_state(spec, groups, unchanged)}
     if spec.derive is not None:
         out.update(spec.derive(arrays, out))
     return out
 
 
 def _trajectory(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
-    """Steps from torch's own zero state, one gradient per step; θ after every step."""
+    """Steps from torch's own initial state, one gradient per step; θ after every step."""
     import numpy as np
     import torch
 
-    hyper = _hyper_names(spec, trajectory=True)
-    optimizer, params, groups = _build(spec, arrays, device, "theta0", hyper)
+    arguments = [p.name for p in (*spec.hyper, *spec.initial)]
+    groups = _build(spec, arrays, device, "theta0", arguments, arguments)
     grads = arrays["grads"]
     count, steps = grads.shape
-    history: list[list[torch.Tensor]] = [[] for _ in params]
-    for k in range(steps):
-        for param, idx in zip(params, groups, strict=True):
-            param.grad = to_tensor(grads[idx, k], device)
-        optimizer.step()
-        for record, param in zip(history, params, strict=True):
-            record.append(param.detach().clone())
     theta = np.empty((count, steps))
-    for record, idx in zip(history, groups, strict=True):
-        theta[idx] = to_numpy(torch.stack(record, dim=1))
+    for group in groups:
+        record = []
+        for k in range(steps):
+            group.param.grad = to_tensor(grads[group.idx, k], device)
+            group.optimizer.step()
+            record.append(group.param.detach().clone())
+        theta[group.idx] = to_numpy(torch.stack(record, dim=1))
     zeros = {entry.name: np.zeros(count) for entry in spec.state}
-    return {"theta": theta, **_read_state(spec, optimizer, params, groups, zeros)}
+    return {"theta": theta, **_read_state(spec, groups, zeros)}
 
 
 def _state_params(spec: OptimizerSpec) -> tuple[Param, ...]:
@@ -265,12 +265,7 @@ def step_reference(spec: OptimizerSpec) -> Reference:
 
 
 def trajectory_reference(spec: OptimizerSpec) -> Reference:
-    """The reference for a run of `spec` from zero state through a list of gradients."""
-    extra = (
-        (Param("initial_accumulator_value", (), 0.0, "the value G starts at"),)
-        if spec.key == "adagrad"
-        else ()
-    )
+    """The reference for a run of `spec` from torch's initial state through a list of gradients."""
     return Reference(
         name=f"{spec.key}_trajectory",
         summary=f"Several steps of {spec.title} from torch's initial state, one gradient per step.",
@@ -279,7 +274,7 @@ def trajectory_reference(spec: OptimizerSpec) -> Reference:
             Param("theta0", (), None, "the parameter θ before the first step"),
             Param("grads", ("t",), None, "the gradient given at each step (not computed from θ)"),
             *spec.hyper,
-            *extra,
+            *spec.initial,
         ),
         outputs=(
             Output("theta", ("t",), "θ after each step"),

@@ -1,8 +1,9 @@
-"""Optimizer references: one step from a given state, and a trajectory from zero state.
+"""Optimizer references: one step from a given state, and a trajectory from torch's initial state.
 
 Every instance is one scalar parameter: instances that share their hyperparameters (and
-step counter) form one parameter tensor, each such group gets its own param group, and a
-single torch optimizer takes one real `step()` for all of them. The given state is put in
+step counter) form one parameter tensor, and each such group gets its own torch optimizer,
+built with the group's hyperparameters as constructor arguments, as a user builds one (torch
+reads some of them only there), which takes real `step()`s. The given state is put in
 with `load_state_dict`, the same path by which torch resumes from a checkpoint, so the
 state torch reads is exactly the state given (tests check the keys against torch's own).
 
@@ -11,8 +12,6 @@ carry the plain names (`theta`, `m`), so mistake formulas can use both.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from engine.references.optimizer_runs import (
     OptimizerSpec,
@@ -26,9 +25,6 @@ from engine.references.registry import (
     Output,
     Param,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def _p(name: str, default: float, doc: str) -> Param:
@@ -94,6 +90,9 @@ ADAGRAD = OptimizerSpec(
         _p("eps", 1e-10, "added to sqrt(G), outside the square root"),
     ),
     state=(StateEntry("G", "sum", "sum of squared gradients (starts at initial_accumulator_value)"),),
+    initial=(
+        _p("initial_accumulator_value", 0.0, "the value G starts at (torch reads it in the constructor)"),
+    ),
     mistakes=(
         Mistake(
             "eps-inside-sqrt",
@@ -324,6 +323,11 @@ ADAMW = OptimizerSpec(
     ),
 )
 
+# NAdam's μ_t, μ_{t+1} and denominator for the raw gradient; its mistakes assume decoupled_weight_decay = 0.
+MU = "beta1 * (1 - 0.5 * 0.96 ^ (t * momentum_decay))"
+MU_NEXT = "beta1 * (1 - 0.5 * 0.96 ^ ((t + 1) * momentum_decay))"
+RAW_DEN = "(sqrt((beta2 * v_prev + (1 - beta2) * grad ^ 2) / (1 - beta2 ^ t)) + eps)"
+
 NADAM = OptimizerSpec(
     key="nadam",
     torch_class="NAdam",
@@ -333,8 +337,9 @@ NADAM = OptimizerSpec(
         BETA1,
         BETA2,
         EPS_OUT,
-        _p("weight_decay", 0.0, WD_DOC),
+        _p("weight_decay", 0.0, "weight decay: coupled L2 (g ← g + weight_decay·θ) unless decoupled"),
         _p("momentum_decay", 4e-3, "ψ in μ_t = β1(1 − 0.5·0.96^(t·ψ))"),
+        _p("decoupled_weight_decay", 0.0, "1: decay θ ← θ·(1 − lr·weight_decay) first, as AdamW"),
     ),
     state=(
         *ADAM_STATE[:2],
@@ -354,6 +359,15 @@ NADAM = OptimizerSpec(
             f"(1 - beta1 ^ t)) / (sqrt(v / (1 - beta2 ^ t)) + eps)",
             "Used the NAdam of the paper with a constant β1; torch's NAdam uses the schedule "
             "μ_t = β1(1 − 0.5·0.96^(t·momentum_decay)).",
+        ),
+        Mistake(
+            "decoupled-weight-decay",
+            "theta",
+            f"theta_prev * (1 - lr * weight_decay) - lr * (1 - {MU}) / (1 - mu_product) * grad / {RAW_DEN}"
+            f" - lr * {MU_NEXT} / (1 - mu_product * {MU_NEXT})"
+            f" * (beta1 * m_prev + (1 - beta1) * grad) / {RAW_DEN}",
+            "Decayed θ as AdamW does; torch's NAdam does that only with "
+            "decoupled_weight_decay = 1, by default weight_decay is coupled L2.",
         ),
     ),
 )
@@ -381,6 +395,54 @@ RADAM = OptimizerSpec(
     ),
 )
 
-SPECS = (SGD, ADAGRAD, RMSPROP, ADADELTA, ADAM, ADAMW, NADAM, RADAM)
+# Adamax keeps no second moment: u is a decaying maximum of |g|, and only m is corrected.
+ADAMAX = OptimizerSpec(
+    key="adamax",
+    torch_class="Adamax",
+    title="Adamax (Adam with an infinity norm)",
+    hyper=(
+        _p("lr", 2e-3, LR_DOC),
+        BETA1,
+        _p("beta2", 0.999, "decay of the infinity norm u (torch: betas[1])"),
+        _p("eps", 1e-8, "added to abs(g) inside the maximum: u = max(β2·u, abs(g) + eps)"),
+        _p("weight_decay", 0.0, WD_DOC),
+    ),
+    state=(
+        ADAM_STATE[0],
+        StateEntry("u", "exp_inf", "infinity norm (a decaying maximum of abs(g) + eps)"),
+    ),
+    mistakes=(
+        Mistake(
+            "no-eps",
+            "theta",
+            f"theta_prev - lr / (1 - beta1 ^ t) * m / max(beta2 * u_prev, abs({G}))",
+            "Left eps out, as the paper's u = max(β2·u, |g|) does; torch adds eps to |g| inside "
+            "the maximum, so u is never 0.",
+        ),
+        Mistake(
+            "eps-outside-max",
+            "theta",
+            f"theta_prev - lr / (1 - beta1 ^ t) * m / (max(beta2 * u_prev, abs({G})) + eps)",
+            "Added eps to u after the maximum (Keras's form); torch adds it to |g| inside: "
+            "u = max(β2·u, |g| + eps), so u carries no eps when β2·u wins.",
+        ),
+        Mistake(
+            "l2-norm",
+            "u",
+            f"sqrt(beta2 * u_prev ^ 2 + (1 - beta2) * {G} ^ 2)",
+            "Kept Adam's root mean square of g (an L2 norm); Adamax's u is the infinity norm "
+            "max(β2·u, |g| + eps), with no 1 − β2 weight.",
+        ),
+        Mistake(
+            "no-bias-correction",
+            "theta",
+            "theta_prev - lr * m / u",
+            "Left out the bias correction of m; torch steps by lr/(1 − β1^t)·m/u (u itself is "
+            "never corrected).",
+        ),
+    ),
+)
+
+SPECS = (SGD, ADAGRAD, RMSPROP, ADADELTA, ADAM, ADAMW, NADAM, RADAM, ADAMAX)
 
 REFERENCES = tuple(make(spec) for spec in SPECS for make in (step_reference, trajectory_reference))

@@ -45,12 +45,17 @@ SAMPLES: dict[str, tuple[dict[str, Any], int]] = {
     "adamw_step": ({**ADAM, "weight_decay": [0.01, 0.1]}, 2),
     "nadam_step": ({
         "theta_prev": [1.0, -2.0], "grad": [0.5, 0.1], "m_prev": [0.0, 0.05], "v_prev": [0.0, 1e-3],
-        "t": [1, 4], "lr": 0.1,
+        "t": [1, 4], "lr": 0.1, "weight_decay": 0.1,
     }, 2),
     "radam_step": ({
         "theta_prev": [1.0, -2.0], "grad": [0.5, 0.1], "m_prev": [0.0, 0.05], "v_prev": [0.0, 1e-3],
         "t": [1, 3], "lr": 0.1,
     }, 2),
+    # A gradient near eps; β2·u winning over a tiny gradient; weight decay on a real one.
+    "adamax_step": ({
+        "theta_prev": [1.0, -2.0, 0.5], "grad": [1e-7, 1e-9, 0.3], "m_prev": [0.0, 1e-8, 0.02],
+        "u_prev": [0.0, 2e-7, 0.1], "t": [1, 3, 2], "lr": 0.1, "weight_decay": [0.0, 0.0, 0.1],
+    }, 3),
     "sigmoid": ({"x": [0.7, -1.3, 0.0]}, 3),
     "tanh": ({"x": [0.7, -1.3, 0.0]}, 3),
     "relu": ({"x": [0.7, -1.3, 0.0]}, 3),
@@ -135,6 +140,21 @@ def adam_theta(e: E, g: np.ndarray, theta: np.ndarray, b2: Any = None) -> np.nda
     return theta - e["lr"] * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + e["eps"])
 
 
+def nadam_decoupled(e: E) -> np.ndarray:
+    """NAdam's step with AdamW's decay: θ decayed first, the raw gradient in the moments."""
+    b1, b2, t, psi, lr = e["beta1"], e["beta2"], e["t"], e["momentum_decay"], e["lr"]
+    mu, mu_next = b1 * (1 - 0.5 * 0.96 ** (t * psi)), b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
+    m = b1 * e["m_prev"] + (1 - b1) * e["grad"]
+    den = np.sqrt((b2 * e["v_prev"] + (1 - b2) * e["grad"] ** 2) / (1 - b2**t)) + e["eps"]
+    step = (1 - mu) / (1 - e["mu_product"]) * e["grad"] + mu_next / (1 - e["mu_product"] * mu_next) * m
+    return e["theta_prev"] * (1 - lr * e["weight_decay"]) - lr * step / den
+
+
+def adamax_u(e: E) -> np.ndarray:
+    """Adamax's u with eps left out of the maximum."""
+    return np.maximum(e["beta2"] * e["u_prev"], np.abs(gw(e)))
+
+
 def cos(e: E) -> np.ndarray:
     return (e["x1"] * e["x2"]).sum(-1) / (np.linalg.norm(e["x1"], axis=-1) * np.linalg.norm(e["x2"], axis=-1))
 
@@ -185,6 +205,11 @@ HAND: dict[tuple[str, str], Callable[[E], np.ndarray]] = {
     ("adamw_step", "decay-after-step"): lambda e: (e["theta_prev"] - adam_hat(e)) * (1 - e["lr"] * e["weight_decay"]),
     ("nadam_step", "adam-update"): lambda e: e["theta_prev"] - e["lr"] * (e["m"] / (1 - e["beta1"] ** e["t"])) / (np.sqrt(e["v"] / (1 - e["beta2"] ** e["t"])) + e["eps"]),
     ("nadam_step", "constant-momentum"): lambda e: e["theta_prev"] - e["lr"] * (e["beta1"] * e["m"] / (1 - e["beta1"] ** (e["t"] + 1)) + (1 - e["beta1"]) * gw(e) / (1 - e["beta1"] ** e["t"])) / (np.sqrt(e["v"] / (1 - e["beta2"] ** e["t"])) + e["eps"]),
+    ("nadam_step", "decoupled-weight-decay"): nadam_decoupled,
+    ("adamax_step", "no-eps"): lambda e: e["theta_prev"] - e["lr"] / (1 - e["beta1"] ** e["t"]) * e["m"] / adamax_u(e),
+    ("adamax_step", "eps-outside-max"): lambda e: e["theta_prev"] - e["lr"] / (1 - e["beta1"] ** e["t"]) * e["m"] / (adamax_u(e) + e["eps"]),
+    ("adamax_step", "l2-norm"): lambda e: np.sqrt(e["beta2"] * e["u_prev"] ** 2 + (1 - e["beta2"]) * gw(e) ** 2),
+    ("adamax_step", "no-bias-correction"): lambda e: e["theta_prev"] - e["lr"] * e["m"] / e["u"],
     ("radam_step", "adaptive-before-rectification"): lambda e: e["theta_prev"] - e["lr"] * (e["m"] / (1 - e["beta1"] ** e["t"])) / (np.sqrt(e["v"] / (1 - e["beta2"] ** e["t"])) + e["eps"]),
     ("radam_step", "no-bias-correction-in-warmup"): lambda e: e["theta_prev"] - e["lr"] * e["m"],
     ("sigmoid", "derivative-of-x"): lambda e: e["x"] * (1 - e["x"]),

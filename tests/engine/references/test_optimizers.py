@@ -86,19 +86,18 @@ def adamw(s: State, g: np.ndarray, t: int, h: dict[str, float]) -> State:
 
 def nadam(s: State, g: np.ndarray, t: int, h: dict[str, float]) -> State:
     b1, b2, eps, lr = h.get("beta1", 0.9), h.get("beta2", 0.999), h.get("eps", 1e-8), h["lr"]
-    psi = h.get("momentum_decay", 4e-3)
-    g = g + h.get("weight_decay", 0.0) * s["theta"]
+    psi, wd, theta = h.get("momentum_decay", 4e-3), h.get("weight_decay", 0.0), s["theta"]
+    if h.get("decoupled_weight_decay"):
+        theta = theta * (1 - lr * wd)
+    else:
+        g = g + wd * theta
     mu = b1 * (1 - 0.5 * 0.96 ** (t * psi))
     mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * psi))
     product = s["mu_product"] * mu
     m = b1 * s["m"] + (1 - b1) * g
     v = b2 * s["v"] + (1 - b2) * g**2
     den = np.sqrt(v / (1 - b2**t)) + eps
-    theta = (
-        s["theta"]
-        - lr * (1 - mu) / (1 - product) * g / den
-        - lr * mu_next / (1 - product * mu_next) * m / den
-    )
+    theta = theta - lr * (1 - mu) / (1 - product) * g / den - lr * mu_next / (1 - product * mu_next) * m / den
     return {"theta": theta, "m": m, "v": v, "mu_product": product}
 
 
@@ -118,9 +117,17 @@ def radam(s: State, g: np.ndarray, t: int, h: dict[str, float]) -> State:
     return {"theta": theta, "m": m, "v": v}
 
 
+def adamax(s: State, g: np.ndarray, t: int, h: dict[str, float]) -> State:
+    b1, b2, eps, lr = h.get("beta1", 0.9), h.get("beta2", 0.999), h.get("eps", 1e-8), h.get("lr", 2e-3)
+    g = g + h.get("weight_decay", 0.0) * s["theta"]
+    m = b1 * s["m"] + (1 - b1) * g
+    u = np.maximum(b2 * s["u"], np.abs(g) + eps)  # eps inside the max, u never corrected
+    return {"theta": s["theta"] - lr / (1 - b1**t) * m / u, "m": m, "u": u}
+
+
 UPDATES = {
     "sgd": sgd, "adagrad": adagrad, "rmsprop": rmsprop, "adadelta": adadelta,
-    "adam": adam, "adamw": adamw, "nadam": nadam, "radam": radam,
+    "adam": adam, "adamw": adamw, "nadam": nadam, "radam": radam, "adamax": adamax,
 }  # fmt: skip
 
 CASES = [
@@ -142,8 +149,12 @@ CASES = [
     ("adamw", {"lr": 0.1, "amsgrad": 1.0, "weight_decay": 0.1}),
     ("nadam", {"lr": 0.1}),
     ("nadam", {"lr": 0.1, "momentum_decay": 0.01, "weight_decay": 0.01}),
+    ("nadam", {"lr": 0.1, "weight_decay": 0.1, "decoupled_weight_decay": 1.0}),
     ("radam", {"lr": 0.1}),
     ("radam", {"lr": 0.1, "weight_decay": 0.01}),
+    ("adamax", {}),
+    ("adamax", {"lr": 0.1}),
+    ("adamax", {"lr": 0.1, "beta1": 0.8, "beta2": 0.5, "eps": 0.05, "weight_decay": 0.01}),
 ]
 
 ZERO_STATE = {"b": 0.0, "G": 0.0, "v": 0.0, "g_avg": 0.0, "u": 0.0, "m": 0.0, "v_max": 0.0}
@@ -199,6 +210,8 @@ def test_worked_figures() -> None:
         ("adagrad", ()): [[0.9, -2.0999999999], [0.9514495756, -2.189442719]],
         ("nadam", ()): [[0.8943548243, -2.1056451673], [0.9427308228, -2.2019398962]],
         ("radam", ()): [[0.95, -2.01], [0.9421052632, -2.0252631579]],
+        # By hand: u1 = |g1| + eps, θ1 = θ0 − lr/(1−β1)·m1/u1; u2 = max(β2·u1, |g2| + eps).
+        ("adamax", ()): [[0.900000002, -2.09999999], [0.8841947234, -2.1763157757]],
     }  # fmt: skip
     for (key, extra), expected in figures.items():
         out = run_reference(
@@ -213,6 +226,69 @@ def test_worked_figures() -> None:
     np.testing.assert_allclose(adam3["theta"][:, 2], [0.8649531798, -2.2739081633], atol=1e-9)
     ams = run_reference("adam_trajectory", {"theta0": THETA0, "grads": GRADS, "lr": 0.1, "amsgrad": 1}, n=2)
     np.testing.assert_allclose(ams["theta"][:, 2], [0.8649587898, -2.2739081633], atol=1e-9)
+
+
+def test_adagrad_starts_from_the_initial_accumulator_value() -> None:
+    """Two steps by hand with G starting at 0.1 and lr_decay, as torch-semantics.md verified."""
+    init, lr, lr_decay, eps = 0.1, 0.1, 0.1, 1e-10
+    g1, g2 = GRADS[:, 0], GRADS[:, 1]
+    G1 = init + g1**2
+    theta1 = THETA0 - lr * g1 / (np.sqrt(G1) + eps)
+    G2 = G1 + g2**2
+    theta2 = theta1 - lr / (1 + lr_decay) * g2 / (np.sqrt(G2) + eps)
+    inputs = {"theta0": THETA0, "grads": GRADS[:, :2], "lr": lr, "lr_decay": lr_decay}
+    out = run_reference("adagrad_trajectory", {**inputs, "initial_accumulator_value": init}, n=2)
+    np.testing.assert_allclose(out["theta"], np.stack([theta1, theta2], axis=1), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out["G"], G2, rtol=0, atol=1e-15)
+    figures = [[0.9154845745, -2.0301511344], [0.9565997579, -2.0770963871]]
+    np.testing.assert_allclose(out["theta"].T, figures, atol=1e-9)
+
+
+def test_adagrad_initial_accumulator_matches_torch_instance_by_instance() -> None:
+    """Instances with different initial accumulators each start where torch starts them.
+
+    torch fills state["sum"] in the constructor, from its own argument, so each must reach
+    the constructor: the value in a param group is never read.
+    """
+    inits = np.array([0.0, 0.1, 0.3])
+    grads = np.array([[0.5, -0.3, 0.01], [0.5, -0.3, 0.01], [0.01, 0.2, -0.7]])
+    hyper = {"lr": 0.1, "lr_decay": 0.05}
+    out = run_reference(
+        "adagrad_trajectory",
+        {"theta0": 1.0, "grads": grads, **hyper, "initial_accumulator_value": inits},
+        n=3,
+    )
+    for i, init in enumerate(inits):
+        param = torch.nn.Parameter(torch.ones(1, dtype=torch.float64))
+        optimizer = torch.optim.Adagrad([param], **hyper, initial_accumulator_value=float(init))
+        thetas = []
+        for g in grads[i]:
+            param.grad = torch.tensor([g], dtype=torch.float64)
+            optimizer.step()
+            thetas.append(param.item())
+        np.testing.assert_allclose(out["theta"][i], thetas, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(out["G"][i], optimizer.state[param]["sum"].item(), rtol=0, atol=1e-15)
+
+
+def test_keras_adagrad_golden_run() -> None:
+    """keras's Adagrad golden test (lr 0.2, initial accumulator 0.3, eps 1e-6), to its tolerance.
+
+    With G wrongly started at 0 the first row came out 0.80002. keras puts eps inside the
+    root and torch outside; with G ≥ 0.3 and eps = 1e-6 that moves θ by under 1e-6.
+    """
+    golden = [
+        [0.9963] * 10,
+        [0.9604, 0.9278, 0.9003, 0.8784, 0.8615, 0.8487, 0.8388, 0.8313, 0.8255, 0.8209],
+        [0.9251, 0.8629, 0.8137, 0.7768, 0.7497, 0.7298, 0.7151, 0.704, 0.6956, 0.6891],
+        [0.8903, 0.8012, 0.7342, 0.6862, 0.6521, 0.6277, 0.6099, 0.5967, 0.5867, 0.579],
+        [0.856, 0.7422, 0.6604, 0.6037, 0.5644, 0.5367, 0.5168, 0.5021, 0.491, 0.4825],
+    ]
+    later = np.arange(1, 11) / 10
+    grads = np.column_stack([np.full(10, 0.01), later, later, later, later])
+    inputs = {"theta0": 1.0, "grads": grads, "lr": 0.2, "initial_accumulator_value": 0.3, "eps": 1e-6}
+    out = run_reference("adagrad_trajectory", inputs, n=10)
+    np.testing.assert_allclose(out["theta"].T, golden, rtol=5e-4, atol=5e-4)
+    assert round(float(out["theta"][0, 0]), 4) == 0.9963
 
 
 def test_adam_bias_corrected_moments() -> None:

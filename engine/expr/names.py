@@ -80,6 +80,10 @@ FUNCTIONS: Final[dict[str, FunctionSpec]] = {
         _spec("inv", symbolic=False), _spec("transpose", display="transpose", symbolic=False),
         _spec("eigvalsh", symbolic=False), _spec("trace", symbolic=False),
         _spec("outer", 2, 2, symbolic=False),
+        # Shapes: the length of the first axis, the number of elements, and the n×n
+        # identity (n a whole number the same in every instance: a number, or len(x)).
+        _spec("len", symbolic=False), _spec("size", symbolic=False),
+        _spec("eye", symbolic=False),
     )
 }  # fmt: skip
 

@@ -1,14 +1,16 @@
 """Evaluate an expression tree with numpy, on one instance or a whole batch at once.
 
 A value is an array whose trailing `rank` axes are the item (0: a scalar, 1: a vector,
-2: a matrix) and whose leading axes, if any, are the batch. Elementwise operations line
-the items up from the left of the item axes, so a batch of scalars (shape (N,)) times a
-batch of vectors (shape (N, d)) works as a person expects, and the same formula serves
-one instance or a thousand. Reductions (`sum`, `softmax`, ...) act on the item's last
-axis. Arithmetic follows real-number semantics: an undefined value (log of a negative
-number, 0/0) becomes NaN rather than an exception, and the caller decides what it means.
-What has no value at all (an index of 1/0, lists nested 40 deep, an array too large to
-hold) is an `EvaluationError` that says so; numpy never sees it.
+2: a matrix) and whose leading axes, if any, are the batch. Elementwise operations
+broadcast the items by numpy's rule, from their last axis (a vector of 3 with a 4×3
+matrix meets each row, as `x - mean(x, 0)` needs), while the batch axes stay apart and
+line up only with each other: the same formula gives each instance of a thousand what it
+gives that instance alone, and a shape error names the items' shapes, never the batch's.
+Reductions (`sum`, `softmax`, ...) act on the item's last axis, or the item axis given.
+Arithmetic follows real-number semantics: an undefined value (log of a negative number,
+0/0) becomes NaN rather than an exception, and the caller decides what it means. What has
+no value at all (an index of 1/0, lists nested 40 deep, an array too large to hold,
+eye(10^6)) is an `EvaluationError` that says so; numpy never sees it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ Array = npt.NDArray[np.float64]
 # [[[c, ...]]] cannot take the machine's.
 MAX_ITEM_RANK: Final = 8
 MAX_ELEMENTS: Final = 1 << 22
+# eye(n): as large as the largest square matrix a sampler may draw (10,000 elements).
+# Larger would be cheap to write and dear to use: eigvalsh(eye(1000)) takes half a second,
+# and an answer of 600 symbols could ask for it a hundred times.
+MAX_EYE: Final = 100
 
 
 @dataclass(frozen=True)
@@ -156,17 +162,28 @@ class _Evaluator:
 
     @staticmethod
     def align(values: list[Value]) -> tuple[list[npt.NDArray[Any]], int]:
-        """Give every value the same item rank by adding trailing axes of length 1."""
-        rank = max(v.rank for v in values)
-        arrays = [v.data.reshape(v.data.shape + (1,) * (rank - v.rank)) for v in values]
-        shapes = [v.item_shape for v in values if v.rank == rank]
-        if any(shape != shapes[0] for shape in shapes):
-            raise EvaluationError("shapes do not match: " + " and ".join(describe_shape(s) for s in shapes))
+        """Reshape the values so that numpy, broadcasting whole arrays, broadcasts their
+        items by its own rule and their batches apart: the arrays and the item rank.
+
+        Item shapes broadcast from their last axis (a vector of 3 with a 4×3 matrix is each
+        row with the vector). Left to itself numpy would also line a vector's axis up with
+        a matrix's batch axis, so axes of length 1 go between each value's batch axes and
+        its item axes, and leading ones give every value as many batch axes as the
+        deepest: batch axes then meet only batch axes, and item axes item axes.
+        """
+        items = [v.item_shape for v in values]
         try:
-            combined = np.broadcast_shapes(*(a.shape for a in arrays))
-        except ValueError as error:  # batch axes that do not broadcast
-            raise EvaluationError(f"shapes do not match: {error}") from error
-        _check_size(combined)
+            item = tuple(np.broadcast_shapes(*items))
+        except ValueError as error:
+            raise EvaluationError(_cannot_combine(items)) from error
+        batches = [v.data.shape[: v.data.ndim - v.rank] for v in values]
+        batch = _batch_shape(batches)
+        _check_size(batch + item)
+        rank = len(item)
+        arrays = [
+            v.data.reshape((1,) * (len(batch) - len(b)) + b + (1,) * (rank - v.rank) + v.item_shape)
+            for v, b in zip(values, batches, strict=True)
+        ]
         return arrays, rank
 
     def elementwise(self, op: str, values: list[Value]) -> Value:
@@ -176,19 +193,18 @@ class _Evaluator:
     def matmul(self, left: Value, right: Value) -> Value:
         if left.rank == 0 or right.rank == 0 or left.rank + right.rank > 4:
             raise EvaluationError("@ multiplies vectors and matrices")
+        if left.item_shape[-1] != right.item_shape[0]:
+            raise EvaluationError(
+                f"@ needs matching inner sizes: {describe_shape(left.item_shape)}"
+                f" @ {describe_shape(right.item_shape)}"
+            )
         a, b = left.data, right.data
         if right.rank == 1:
             b = b[..., None]
         if left.rank == 1:
             a = a[..., None, :]
-        try:
-            _check_size((*np.broadcast_shapes(a.shape[:-2], b.shape[:-2]), a.shape[-2], b.shape[-1]))
-            result = np.matmul(a, b)
-        except ValueError as error:
-            raise EvaluationError(
-                f"@ needs matching inner sizes: {describe_shape(left.item_shape)}"
-                f" @ {describe_shape(right.item_shape)}"
-            ) from error
+        _check_size((*_batch_shape([a.shape[:-2], b.shape[:-2]]), a.shape[-2], b.shape[-1]))
+        result = np.matmul(a, b)
         if right.rank == 1:
             result = result[..., 0]
         if left.rank == 1:
@@ -268,10 +284,21 @@ class _Evaluator:
             case "norm":
                 return self.reduce(first, lambda d, axis: np.sqrt(np.sum(d * d, axis=axis)), axis)
             case "dot":
-                (a, b), rank = self.align(args)
-                if rank != 1:
-                    raise EvaluationError("dot needs two vectors")
+                # Two vectors of one length, as numpy's dot: broadcasting a vector of 1
+                # (or a number) would make dot(x, [2]) the sum of x, doubled.
+                if args[0].rank != 1 or args[0].item_shape != args[1].item_shape:
+                    shapes = " and ".join(describe_shape(a.item_shape) for a in args)
+                    raise EvaluationError(f"dot needs two vectors of the same length, got {shapes}")
+                (a, b), _ = self.align(args)
                 return Value(np.sum(a * b, axis=-1), 0)
+            case "len":
+                if first.rank == 0:
+                    raise EvaluationError("len needs a vector or a matrix, got a number")
+                return Value(np.asarray(float(first.item_shape[0])), 0)
+            case "size":
+                return Value(np.asarray(float(math.prod(first.item_shape))), 0)
+            case "eye":
+                return Value(np.eye(_eye_size(first)), 2)
             case "softmax" | "log_softmax":
                 self.item_axis(first, None)
                 return Value((_softmax if func == "softmax" else _log_softmax)(first.data), first.rank)
@@ -282,10 +309,8 @@ class _Evaluator:
                 if args[0].rank != 1 or args[1].rank != 1:
                     raise EvaluationError("outer needs two vectors")
                 left, right = args[0].data[..., :, None], args[1].data[..., None, :]
-                try:
-                    _check_size(np.broadcast_shapes(left.shape, right.shape))
-                except ValueError as error:
-                    raise EvaluationError("outer: the vectors have different batch shapes") from error
+                batch = _batch_shape([left.shape[:-2], right.shape[:-2]])
+                _check_size((*batch, left.shape[-2], right.shape[-1]))
                 return Value(left * right, 2)
         if first.rank != 2 or (func != "transpose" and first.item_shape[0] != first.item_shape[1]):
             kind = "a matrix" if func == "transpose" else "a square matrix"
@@ -314,6 +339,45 @@ def _check_size(shape: tuple[int, ...]) -> None:
     """Refuse to build an array of more than `MAX_ELEMENTS` numbers."""
     if math.prod(shape) > MAX_ELEMENTS:
         raise EvaluationError(f"the result would hold more than {MAX_ELEMENTS:,} numbers")
+
+
+def _cannot_combine(shapes: list[tuple[int, ...]]) -> str:
+    """Why items of these shapes do not broadcast, in the items' terms (never the batch's)."""
+    shown = [describe_shape(shape) for shape in dict.fromkeys(shapes)]
+    listed = " with ".join(shown) if len(shown) == 2 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return (
+        f"cannot combine {listed}: shapes are matched from their last axis, where sizes"
+        " must be equal or 1 (a vector of 3 goes with each row of an n×3 matrix, as in numpy)"
+    )
+
+
+def _batch_shape(batches: list[tuple[int, ...]]) -> tuple[int, ...]:
+    """The batch shape the values' batch shapes broadcast to.
+
+    Values evaluated together come from one batch, so this fails only when a caller
+    passes names with different numbers of instances; the message says that.
+    """
+    try:
+        return tuple(np.broadcast_shapes(*batches))
+    except ValueError as error:
+        counts = sorted({math.prod(b) for b in batches if b})
+        raise EvaluationError(
+            "the values given for one evaluation have different numbers of instances: "
+            + " and ".join(f"{n:,}" for n in counts)
+        ) from error
+
+
+def _eye_size(value: Value) -> int:
+    """The n of eye(n): a whole number from 1 to `MAX_EYE`, the same in every instance
+    (an item's shape cannot vary within a batch)."""
+    if value.rank != 0:
+        raise EvaluationError(f"eye(n) needs a single whole number n, got {describe_shape(value.item_shape)}")
+    if value.data.ndim != 0:
+        raise EvaluationError("eye(n) needs one n for every instance: a number such as 3, or len(x)")
+    number = float(value.data)
+    if not (math.isfinite(number) and number == round(number) and 1 <= number <= MAX_EYE):
+        raise EvaluationError(f"eye(n) needs a whole number n from 1 to {MAX_EYE:,}, not {number:g}")
+    return int(number)
 
 
 def _whole_number(value: Value, what: str) -> int:

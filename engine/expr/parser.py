@@ -39,7 +39,7 @@ from engine.expr.names import (
 )
 from engine.expr.pratt import IMPLICIT_POWER, POSTFIX_POWER, PrattParser
 from engine.expr.tokenizer import MAX_TOKENS, Token, tokenize
-from engine.expr.tree_checks import check_conditions, check_depth, check_powers
+from engine.expr.tree_checks import check_conditions, check_depth, check_eye_sizes, check_powers
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ def parse(text: str, options: ParseOptions | None = None) -> Node:
     check_depth(node)
     check_conditions(node)
     check_powers(node)
+    check_eye_sizes(node)
     return node
 
 

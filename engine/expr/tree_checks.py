@@ -1,8 +1,10 @@
-"""Checks on a parsed expression that its grammar cannot make: depth, comparisons, exponents.
+"""Checks on a parsed expression that its grammar cannot make: depth, comparisons, exponents,
+the sizes of identity matrices.
 
 A tree can be perfectly well formed and still unusable: nested deeper than the printer
 and the evaluators can recurse, a comparison used as a number, or an exponent so large
-that exact arithmetic would hold the interpreter for ever. `parse` runs these on every
+that exact arithmetic would hold the interpreter for ever, or an identity matrix whose
+size would differ between the instances of a batch. `parse` runs these on every
 tree it returns. They walk the finished tree, which is why they are apart from the
 parser: it reads tokens one at a time and sees none of this whole.
 """
@@ -13,7 +15,7 @@ import math
 from typing import Final
 
 from engine.errors import EvaluationError, ExpressionError
-from engine.expr.ast import BinOp, Call, Compare, Node, children, free_names, walk
+from engine.expr.ast import BinOp, Call, Compare, Name, Node, children, free_names, walk
 from engine.expr.printer import to_unicode
 
 MAX_EXPONENT: Final = 1000
@@ -75,6 +77,30 @@ def check_powers(root: Node) -> None:
         base = None if free_names(node.left) else _constant_value(node.left)
         if base and math.isfinite(base) and abs(exponent) * math.log10(abs(base)) > 300:
             raise ExpressionError("number too large (more than 10^300)")
+
+
+def check_eye_sizes(root: Node) -> None:
+    """Refuse `eye(n)` whose n could differ between instances (a card's variable).
+
+    An item's shape is the same for every instance of a batch, so n may use numbers and
+    the shapes of values (`eye(len(x))`), and no value itself: `eye(n)` with n a given
+    would work for one instance and fail for the batch the validator draws.
+    """
+    for node in walk(root):
+        if not (isinstance(node, Call) and node.func == "eye"):
+            continue
+        stack = list(node.args)
+        while stack:
+            current = stack.pop()
+            if isinstance(current, Name):
+                size, name = to_unicode(node.args[0]), to_unicode(current)
+                uses = f"{name} is" if size == name else f"{size} uses {name},"
+                raise ExpressionError(
+                    "eye(n) needs a size that is the same in every instance, such as 3 or"
+                    f" len(x): {uses} a value that may differ"
+                )
+            if not (isinstance(current, Call) and current.func in ("len", "size")):
+                stack.extend(children(current))
 
 
 def _constant_value(node: Node) -> float | None:

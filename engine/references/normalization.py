@@ -202,7 +202,7 @@ REFERENCES = (
             Mistake(
                 "no-eps",
                 "y",
-                "transpose((transpose(x) - batch_mean) / sqrt(batch_var) * gamma + beta)",
+                "(x - batch_mean) / sqrt(batch_var) * gamma + beta",
                 "Divided by the bare standard deviation; torch adds eps (1e-5) to the "
                 "variance inside the square root.",
             ),
@@ -324,14 +324,14 @@ REFERENCES = (
             Mistake(
                 "instance-norm",
                 "y",
-                "(x - mean(x)) / sqrt(var(x) + eps) * gamma + beta",
+                "transpose((transpose(x) - mean(x)) / sqrt(var(x) + eps) * gamma + beta)",
                 "Normalised each channel on its own (InstanceNorm); GroupNorm pools the "
                 "statistics of the c/num_groups channels of a group.",
             ),
             Mistake(
                 "layer-norm",
                 "y",
-                "(x - mean(mean(x))) / sqrt(mean(mean(x ^ 2)) - mean(mean(x)) ^ 2 + eps) * gamma + beta",
+                "transpose(transpose((x - mean(mean(x))) / sqrt(mean(mean(x ^ 2)) - mean(mean(x)) ^ 2 + eps)) * gamma + beta)",
                 "Normalised over all channels at once (LayerNorm, num_groups = 1); GroupNorm "
                 "takes statistics per group.",
             ),

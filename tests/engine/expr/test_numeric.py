@@ -52,7 +52,8 @@ def test_batched_matrix_times_vector_and_det() -> None:
 
 
 def test_batches_that_do_not_line_up() -> None:
-    with pytest.raises(EvaluationError, match="shapes do not match"):
+    """Only a caller can give names different numbers of instances; the message says so."""
+    with pytest.raises(EvaluationError, match="different numbers of instances: 2 and 3"):
         ev("a*v", batched=True, a=np.ones(2), v=np.ones((3, 2)))
 
 
@@ -125,10 +126,12 @@ def test_matrix_functions() -> None:
         ("det([1, 2])", "det needs a square matrix, got a vector of 2"),
         ("inv([[1, 2, 3], [4, 5, 6]])", "inv needs a square matrix, got a 2×3 array"),
         ("inv([[1, 2], [2, 4]])", "inv of a singular matrix"),
-        ("[1, 2] + [1, 2, 3]", "shapes do not match: a vector of 2 and a vector of 3"),
+        ("[1, 2] + [1, 2, 3]", "cannot combine a vector of 2 with a vector of 3"),
         ("[[1, 2], [3]]", "list items have different shapes: a vector of 2 and a vector of 1"),
         ("[[1, 2], 3]", "list items have different shapes: a vector of 2 and a number"),
         ("dot(1, 2)", "dot needs two vectors"),
+        ("dot([1, 2], [3])", "dot needs two vectors of the same length, got a vector of 2 and a vector of 1"),
+        ("dot([1, 2], 3)", "dot needs two vectors of the same length, got a vector of 2 and a number"),
     ],
 )
 def test_shape_errors_are_explained(text: str, message: str) -> None:
@@ -244,11 +247,18 @@ def test_nesting_up_to_the_bound_is_fine() -> None:
 
 
 def test_broadcasting_cannot_build_a_huge_array() -> None:
-    """Lists of different depths broadcast against each other (a vector scales a matrix's
-    rows); five of them would otherwise make 5 × 10^8 numbers out of 250."""
-    lists = " * ".join("[" * depth + ", ".join(["1"] * 50) + "]" * depth for depth in range(1, 6))
+    """A column times a row is a matrix: items of 3,000 numbers each would otherwise make
+    9 × 10^6 of them, and a batch of 64 modest ones 5.8 × 10^6."""
+    column = np.ones((3000, 1))
     with pytest.raises(EvaluationError, match="more than 4,194,304 numbers"):
-        ev(lists)
+        ev("v * c", v=np.ones(3000), c=column)
+    with pytest.raises(EvaluationError, match="more than 4,194,304 numbers"):
+        ev("v * c", batched=True, v=np.ones((64, 300)), c=np.ones((64, 300, 1)))
+    assert ev("v * c", v=np.ones(300), c=np.ones((300, 1))).item_shape == (300, 300)
+    # In an answer's own text: 21 × 21 identity matrices of 100 × 100, from 300 symbols.
+    columns = "[" + ", ".join(["[[1]]"] * 21) + "] * [" + ", ".join(["[[[1]]]"] * 21) + "]"
+    with pytest.raises(EvaluationError, match="more than 4,194,304 numbers"):
+        ev(f"sum(eye(100) * {columns})")
     with pytest.raises(EvaluationError, match="more than 4,194,304 numbers"):
         ev("outer(v, v)", batched=True, v=np.ones((64, 300)))  # fine alone, not 64 times over
     assert ev("outer(v, v)", v=np.ones(300)).item_shape == (300, 300)

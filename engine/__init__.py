@@ -48,14 +48,32 @@ if TYPE_CHECKING:
     from engine.render import render_math as render_math
     from engine.render import render_math_text as render_math_text
     from engine.render.numbers import format_number as format_number
+    from engine.settings import Settings as Settings
+    from engine.settings import load_settings as load_settings
+    from engine.settings import settings_path as settings_path
     from engine.storage.datadir import data_dir as data_dir
     from engine.storage.datadir import database_path as database_path
+    from engine.storage.flags import CardFlags as CardFlags
+    from engine.storage.flags import Leech as Leech
+    from engine.storage.flags import LeechRule as LeechRule
     from engine.storage.log import ReviewStore as ReviewStore
+    from engine.storage.records import ReviewRow as ReviewRow
     from engine.storage.records import StoreError as StoreError
+    from engine.study.aside import SetAsides as SetAsides
+    from engine.study.aside import leech_note as leech_note
+    from engine.study.aside import session_leeches as session_leeches
+    from engine.study.browse import CardRow as CardRow
+    from engine.study.browse import QueryError as QueryError
+    from engine.study.browse import load_rows as load_rows
+    from engine.study.browse import parse_query as parse_query
+    from engine.study.browse import search_rows as search_rows
+    from engine.study.browse import study_now as study_now
     from engine.study.drill import DrillOptions as DrillOptions
     from engine.study.drill import DrillReport as DrillReport
     from engine.study.drill import DrillSession as DrillSession
     from engine.study.drill import drill_cards as drill_cards
+    from engine.study.optimizer import fit_parameters as fit_parameters
+    from engine.study.optimizer import format_fit as format_fit
     from engine.study.scheduling import DEFAULT_NEW_LIMIT as DEFAULT_NEW_LIMIT
     from engine.study.scheduling import StudyScheduler as StudyScheduler
     from engine.study.session import Answered as Answered
@@ -63,6 +81,7 @@ if TYPE_CHECKING:
     from engine.study.stats import Stats as Stats
     from engine.study.stats import compute_stats as compute_stats
     from engine.study.stats import format_stats as format_stats
+    from engine.study.stats import parameters_source as parameters_source
     from engine.study.warmup import warm_up as warm_up
 
 _EXPORTS: dict[str, str] = {
@@ -106,10 +125,31 @@ _EXPORTS: dict[str, str] = {
     "Stats": "engine.study.stats",
     "compute_stats": "engine.study.stats",
     "format_stats": "engine.study.stats",
+    # Setting cards aside, leeches, and the card browser
+    "CardFlags": "engine.storage.flags",
+    "Leech": "engine.storage.flags",
+    "LeechRule": "engine.storage.flags",
+    "SetAsides": "engine.study.aside",
+    "leech_note": "engine.study.aside",
+    "session_leeches": "engine.study.aside",
+    "CardRow": "engine.study.browse",
+    "QueryError": "engine.study.browse",
+    "load_rows": "engine.study.browse",
+    "parse_query": "engine.study.browse",
+    "search_rows": "engine.study.browse",
+    "study_now": "engine.study.browse",
+    # Settings, and the learner's own FSRS parameters
+    "Settings": "engine.settings",
+    "load_settings": "engine.settings",
+    "settings_path": "engine.settings",
+    "fit_parameters": "engine.study.optimizer",
+    "format_fit": "engine.study.optimizer",
+    "parameters_source": "engine.study.stats",
     # The review log
     "data_dir": "engine.storage.datadir",
     "database_path": "engine.storage.datadir",
     "ReviewStore": "engine.storage.log",
+    "ReviewRow": "engine.storage.records",
     "StoreError": "engine.storage.records",
     # torch references
     "ReferenceInputError": "engine.references",

@@ -12,7 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from engine import DEFAULT_NEW_LIMIT, StoreError
+from engine import Settings, StoreError, load_settings
 from quizapp.screens.home import DeckRow, HomeScreen
 
 if TYPE_CHECKING:
@@ -41,7 +41,8 @@ class QuizApp(App[None]):
         deck_paths: list[Path],
         store: ReviewStore,
         *,
-        new_limit: int = DEFAULT_NEW_LIMIT,
+        new_limit: int | None = None,
+        settings: Settings | None = None,
         scheduler: StudyScheduler | None = None,
         seed: int | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -49,11 +50,22 @@ class QuizApp(App[None]):
         drill: tuple[Sequence[Card], DrillOptions] | None = None,
     ) -> None:
         """`seed` makes the drawn instances reproducible, `clock` the timings and `now` the
-        statistics' today (for tests); `drill` opens a drill at start (`quizapp drill`)."""
+        statistics' today (for tests); `drill` opens a drill at start (`quizapp drill`).
+
+        `settings` default to the learner's settings file (`engine.settings`), read here once;
+        its problems are shown when the app starts. `new_limit` overrides their
+        `new_cards_per_day` (`quizapp study --new-limit`)."""
         super().__init__()
+        if settings is None:
+            settings, self.settings_problems = load_settings(themes=self.available_themes)
+        else:
+            self.settings_problems = []
+        self.settings = settings
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
         self.deck_paths = deck_paths
         self.store = store
-        self.new_limit = new_limit
+        self.new_limit = new_limit if new_limit is not None else settings.new_cards_per_day
         self.seed = seed
         self.clock = clock
         self.now = now
@@ -66,13 +78,21 @@ class QuizApp(App[None]):
         if self._scheduler is None:
             from engine import StudyScheduler
 
-            self._scheduler = StudyScheduler(self.store)
+            self._scheduler = StudyScheduler.for_learner(self.store, self.settings)
         return self._scheduler
 
     def get_default_screen(self) -> Screen[None]:
         return HomeScreen()
 
     def on_mount(self) -> None:
+        if self.settings_problems:  # file:line: key: message, each; the file's text is never markup
+            self.notify(
+                "\n".join(self.settings_problems),
+                title="Settings",
+                severity="warning",
+                timeout=20,
+                markup=False,
+            )
         if self._drill_at_start is not None:
             self.start_drill(*self._drill_at_start)
 
@@ -144,13 +164,16 @@ class QuizApp(App[None]):
         from engine import DrillOptions, DrillSession, kind_of
         from quizapp.screens.drill import DrillScreen
 
-        options = options or DrillOptions(seed=self.seed)
+        settings = self.settings
+        options = options or DrillOptions(
+            count=settings.drill_questions, minutes=settings.drill_time_limit, seed=self.seed
+        )
         questions = [card for card in cards if kind_of(card).checked]
         if not questions:
             self.notify("No checked cards to drill here.", severity="warning")
             return
-        scheduler = self.scheduler if options.schedule else None
         try:
+            scheduler = self.scheduler if options.schedule else None
             session = DrillSession.start(self.store, questions, options, scheduler=scheduler)
         except StoreError as error:
             self.store_failed(error, "start a drill")
@@ -164,11 +187,61 @@ class QuizApp(App[None]):
         home = self.home_screen()
         cards = [card for deck in home.decks for card in deck.cards] if home is not None else []
         try:
-            stats = compute_stats(self.store, cards, now=self.now() if self.now is not None else None)
+            stats = compute_stats(
+                self.store, cards, now=self.now() if self.now is not None else None, settings=self.settings
+            )
         except StoreError as error:
             self.store_failed(error, "read the statistics")
             return
         self.push_screen(StatsScreen(stats))
+
+    def show_browser(self, query: str = "") -> None:
+        """The card browser over every deck's cards (`b` on the home screen)."""
+        from quizapp.screens.browser import BrowserScreen
+
+        home = self.home_screen()
+        cards = [card for deck in home.decks for card in deck.cards] if home is not None else []
+        self.push_screen(BrowserScreen(cards, query))
+
+    def study_cards(self, cards: Sequence[Card]) -> None:
+        """A session over exactly these cards, due or not (the browser's "study now")."""
+        from engine import study_now
+        from quizapp.screens.study import StudyScreen
+
+        try:
+            session = study_now(self.scheduler, cards, seed=self.seed)
+        except StoreError as error:
+            self.store_failed(error, "start a session")
+            return
+        self.push_screen(StudyScreen(session))
+
+    def optimize_parameters(self) -> None:
+        """Fit FSRS's parameters to the review log in a worker (`quizapp optimize`); say what it found.
+
+        A stored fit applies from the next session: the scheduler is built again then.
+        """
+        from engine import EngineError, fit_parameters, format_fit, unexpected_error
+
+        def fit() -> None:
+            try:
+                result = fit_parameters(self.store)
+            except Exception as error:  # the log, fsrs's optimiser missing, a bug: said, and the app goes on
+                message = str(error) if isinstance(error, EngineError) else unexpected_error(error)
+                title = "Could not fit FSRS parameters"
+                self.call_from_thread(self.notify, message, title=title, severity="error", markup=False)
+                return
+            if result.saved is not None:
+                self._scheduler = None
+            self.call_from_thread(
+                self.notify,
+                format_fit(result, self.settings.desired_retention, table=False),
+                title="FSRS parameters",
+                timeout=30,
+                markup=False,
+            )
+
+        self.notify("Fitting FSRS to your reviews… (a minute for a few thousand)", title="FSRS parameters")
+        self.run_worker(fit, thread=True, group="optimize", exclusive=True, exit_on_error=False)
 
     def home_screen(self) -> HomeScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, HomeScreen)), None)
@@ -193,9 +266,19 @@ class QuizApp(App[None]):
         yield SystemCommand(
             "Statistics", "Reviews per day, retention, accuracy, due forecast", self.show_stats
         )
+        yield SystemCommand(
+            "Fit FSRS to my reviews",
+            "quizapp optimize: personal scheduling parameters from your review log",
+            self.optimize_parameters,
+        )
         if isinstance(screen, HomeScreen):
             yield SystemCommand("Study all decks", "Start a session on every deck", screen.action_study_all)
             yield SystemCommand(
-                "Drill", "A timed drill of 10 mixed questions from the selected deck", screen.action_drill
+                "Drill",
+                f"A timed drill of {self.settings.drill_questions} mixed questions from the selected deck",
+                screen.action_drill,
             )
             yield SystemCommand("Reload decks", "Read the deck files again", screen.action_reload)
+            yield SystemCommand(
+                "Browse cards", "Search the cards: due, suspended, leeches; their history", self.show_browser
+            )

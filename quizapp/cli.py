@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from engine import EngineError
+from quizapp.card_commands import cmd_cards, cmd_log
 from quizapp.commands import (
     EXIT_FAILED,
     EXIT_INTERNAL,
@@ -29,9 +30,11 @@ from quizapp.commands import (
     UsageError,
     answer_text,
     cmd_check,
+    cmd_config,
     cmd_drill,
     cmd_export,
     cmd_list,
+    cmd_optimize,
     cmd_references,
     cmd_show,
     cmd_stats,
@@ -45,7 +48,6 @@ if TYPE_CHECKING:  # the commands import what they use, so `quizapp` starts fast
 
 DEFAULT_SAMPLES = 200  # engine.authoring.validation.DEFAULT_SAMPLES, without importing it at start-up
 MAX_SAMPLES = 100_000  # engine.authoring.validation.MAX_SAMPLES, likewise
-DEFAULT_NEW_LIMIT = 20
 ANSWER_OPTION = "--answer"
 
 
@@ -140,8 +142,8 @@ def _study_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--new-limit",
         type=_whole_number(0),
-        default=DEFAULT_NEW_LIMIT,
-        help=f"new cards a day, shared by all decks (default {DEFAULT_NEW_LIMIT})",
+        default=None,
+        help="new cards a day, shared by all decks (default: new_cards_per_day in `quizapp config`)",
     )
 
 
@@ -193,8 +195,14 @@ def _validate_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _drill_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--minutes", type=_minutes, default=10.0, help="time limit (default 10; 0 for none)")
-    parser.add_argument("--count", type=_whole_number(1), default=10, help="how many questions (default 10)")
+    parser.add_argument(
+        "--minutes", type=_minutes, help="time limit, 0 for none (default: drill_minutes in `quizapp config`)"
+    )
+    parser.add_argument(
+        "--count",
+        type=_whole_number(1),
+        help="how many questions (default: drill_questions in `quizapp config`)",
+    )
     parser.add_argument(
         "--deck",
         action="extend",
@@ -212,6 +220,21 @@ def _drill_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--path", action="store_true", help="print only where the settings file is")
+
+
+def _optimize_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true", help="fit and report, but keep the parameters in use"
+    )
+    parser.add_argument(
+        "--retention",
+        action="store_true",
+        help="also simulate which desired retention costs the least study time (some seconds more)",
+    )
+
+
 def _json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print them as one JSON object")
 
@@ -220,6 +243,30 @@ def _export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--anki", type=Path, required=True, metavar="FILE.apkg", help="write an Anki package")
     parser.add_argument(
         "decks", nargs="*", metavar="DECK", help="deck ids or deck files/folders (default: all bundled)"
+    )
+
+
+def _cards_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "query",
+        nargs="*",
+        metavar="QUERY",
+        help="words to match, as in the browser: deck:ID tag:T kind:K id:ID is:new|learning|review|due|"
+        "suspended|buried|leech sort:due|stability|retrievability|lapses, text; -WORD excludes "
+        "(put -- before a query that begins with '-')",
+    )
+    parser.add_argument(
+        "--decks", nargs="+", default=[], metavar="DECK", help="deck ids or files (default: all bundled)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the cards as a JSON list")
+
+
+def _log_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action", choices=("export", "import"), help="export: write every review; import: add those missing"
+    )
+    parser.add_argument(
+        "file", type=Path, metavar="FILE", help="a JSON-lines file, one review a line ('-': stdio)"
     )
 
 
@@ -274,7 +321,7 @@ COMMANDS: tuple[Command, ...] = (
         "drill",
         "a timed drill of mixed questions, with a report at the end",
         _drill_arguments,
-        lambda a: cmd_drill(a.deck, a.tag, a.data_dir, a.count, a.minutes or None, a.seed, a.schedule),
+        lambda a: cmd_drill(a.deck, a.tag, a.data_dir, a.count, a.minutes, a.seed, a.schedule),
     ),
     Command(
         "stats",
@@ -287,6 +334,30 @@ COMMANDS: tuple[Command, ...] = (
         "export decks to another tool",
         _export_arguments,
         lambda a: cmd_export(a.anki, a.decks, sys.stdout),
+    ),
+    Command(
+        "cards",
+        "search the cards: their schedule, lapses, suspended and buried cards, leeches",
+        _cards_arguments,
+        lambda a: cmd_cards(a.query, a.decks, a.data_dir, a.json, sys.stdout),
+    ),
+    Command(
+        "log",
+        "move the review log between machines: log export FILE, log import FILE",
+        _log_arguments,
+        lambda a: cmd_log(a.action, a.file, a.data_dir, sys.stdout),
+    ),
+    Command(
+        "config",
+        "print the settings in effect, as TOML, and where the file is",
+        _config_arguments,
+        lambda a: cmd_config(a.path, sys.stdout),
+    ),
+    Command(
+        "optimize",
+        "fit FSRS's scheduling parameters to your own reviews",
+        _optimize_arguments,
+        lambda a: cmd_optimize(a.data_dir, a.dry_run, a.retention, sys.stdout),
     ),
     Command(
         "references",
@@ -339,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command is None:  # `quizapp` alone studies every bundled deck
-        return cmd_study([], args.data_dir, DEFAULT_NEW_LIMIT)
+        return cmd_study([], args.data_dir, None)
     command = _BY_NAME.get(args.command)
     if command is None:
         raise UsageError(f"unknown command {args.command!r}")

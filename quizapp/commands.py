@@ -17,7 +17,7 @@ from engine import EngineError
 from quizapp.paths import bundled_decks_dir
 
 if TYPE_CHECKING:
-    from engine import Card, Catalog, ReviewStore, Verdict
+    from engine import Card, Catalog, ReviewStore, Settings, Verdict
     from quizapp.app import QuizApp
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -81,7 +81,8 @@ def app_exit_status(app: QuizApp) -> int:
     return EXIT_OK if not app.return_code else EXIT_INTERNAL
 
 
-def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int) -> int:
+def cmd_study(decks: Sequence[str], data_dir: Path | None, new_limit: int | None) -> int:
+    """The app; `new_limit` None takes the learner's new_cards_per_day setting."""
     from engine import ReviewStore, StoreError, database_path
     from engine import data_dir as resolve_data_dir
     from quizapp.app import QuizApp
@@ -109,13 +110,18 @@ def cmd_drill(
     decks: Sequence[str],
     tags: Sequence[str],
     data_dir: Path | None,
-    count: int,
+    count: int | None,
     minutes: float | None,
     seed: int | None,
     schedule: bool,
 ) -> int:
-    from engine import Catalog, DrillOptions, drill_cards
+    """A drill in the app; `count` and `minutes` None take the learner's settings (`minutes` 0: no limit)."""
+    from engine import Catalog, DrillOptions, drill_cards, load_settings
     from quizapp.app import QuizApp
+
+    settings, _problems = load_settings()  # the app reads the file again, and shows its problems
+    count = settings.drill_questions if count is None else count
+    limit = settings.drill_time_limit if minutes is None else (minutes or None)
 
     paths = study_paths(decks)
     cards = drill_cards(Catalog.load(paths).decks, tags=tags)
@@ -123,19 +129,69 @@ def cmd_drill(
         raise UsageError(
             "no checked cards in these decks" + (f" with tags {', '.join(tags)}" if tags else "")
         )
-    options = DrillOptions(count=count, minutes=minutes, seed=seed, schedule=schedule)
+    options = DrillOptions(count=count, minutes=limit, seed=seed, schedule=schedule)
     with _open_store(data_dir) as store:
         app = QuizApp(paths, store, seed=seed, drill=(cards, options))
         app.run()
     return app_exit_status(app)
 
 
+def _settings() -> Settings:
+    """The learner's settings for a command, their problems printed on stderr (the command goes on)."""
+    from engine import load_settings
+
+    settings, problems = load_settings()
+    for problem in problems:
+        print(f"quizapp: {problem}", file=sys.stderr)
+    return settings
+
+
+def cmd_config(path_only: bool, out: TextIO) -> int:
+    """The settings in effect as TOML (itself a valid settings file) under the file's path.
+
+    Exit status 1 when the file has problems (listed on stderr, each `file:line: key:
+    message`), as `validate` does for a deck: the settings printed are still the ones in
+    effect, each bad value replaced by its default.
+    """
+    from textual.theme import BUILTIN_THEMES
+
+    from engine import load_settings, settings_path
+
+    path = settings_path()
+    if path_only:
+        print(path, file=out)
+        return EXIT_OK
+    settings, problems = load_settings(path, themes=BUILTIN_THEMES)
+    where = f"# quizapp settings: {path}"
+    if not path.exists():
+        where += "\n# (no such file yet: these are the defaults; save this output there to change them)"
+    print(where + "\n", file=out)
+    print(settings.to_toml(), file=out, end="")
+    for problem in problems:
+        print(f"quizapp: {problem}", file=sys.stderr)
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def cmd_optimize(data_dir: Path | None, dry_run: bool, retention: bool, out: TextIO) -> int:
+    """Fit FSRS's parameters to the learner's reviews; print what changed (see engine.study.optimizer)."""
+    from engine import fit_parameters, format_fit
+
+    settings = _settings()
+    with _open_store(data_dir) as store:
+        fit = fit_parameters(store, save=not dry_run, retention=retention, verbose=sys.stderr.isatty())
+    for warning in fit.warnings:
+        print(f"quizapp: {warning}", file=sys.stderr)
+    print(format_fit(fit, settings.desired_retention), file=out)
+    return EXIT_OK
+
+
 def cmd_stats(data_dir: Path | None, as_json: bool, out: TextIO) -> int:
     from engine import Catalog, compute_stats, format_stats
 
+    settings = _settings()
     cards = [card for deck in Catalog.load([bundled_decks_dir()]).decks for card in deck.cards]
     with _open_store(data_dir) as store:
-        stats = compute_stats(store, cards)
+        stats = compute_stats(store, cards, settings=settings)
     for warning in stats.warnings:
         print(f"quizapp: {warning}", file=sys.stderr)
     if as_json:

@@ -23,6 +23,14 @@ def deck_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     return folder
 
 
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the learner's settings file out of the tests: an empty config folder, so the defaults apply."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("QUIZAPP_CONFIG_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[ReviewStore]:
     """A new review log in a temporary folder (modules that need a pinned time zone override it)."""

@@ -23,14 +23,16 @@ ENGINE, QUIZAPP = REPO / "engine", REPO / "quizapp"
 # Each part of the engine, and the parts of the engine it may import (besides itself).
 MAY_IMPORT: dict[str, set[str]] = {
     "engine.errors": set(),
+    "engine.settings": set(),
     "engine.render": {"engine.expr"},
     "engine.expr": {"engine.errors"},
     "engine.references": {"engine.errors", "engine.expr"},
     "engine.checking": {"engine.errors", "engine.expr"},
     "engine.decks": {"engine.errors", "engine.render", "engine.expr", "engine.references", "engine.checking"},
-    "engine.storage": {"engine.errors", "engine.checking.verdict"},
+    "engine.storage": {"engine.errors", "engine.checking.verdict", "engine.settings"},
     "engine.study": {
         "engine.errors",
+        "engine.settings",
         "engine.decks",
         "engine.checking",
         "engine.storage",

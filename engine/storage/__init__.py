@@ -6,7 +6,8 @@ with a damaged value named rather than raised (`codecs`), the connection and its
 discipline (`connection`: opening safely, one lock, transactions, reads that skip a
 damaged row), a card's scheduling state as a transaction reads and writes it
 (`card_states`), the store itself (`log`: `ReviewStore`, where each answer and its
-schedule change are one transaction), and where the log lives on disk (`datadir`).
+schedule change are one transaction), cards set aside and leeches (`flags`), the log as
+JSON lines between machines (`portability`), and where the log lives on disk (`datadir`).
 
 May import: `engine.errors`, `engine.checking.verdict` (a review keeps its verdict), fsrs.
 Never: `engine.decks`, `engine.study`, textual.

@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +40,15 @@ from engine.storage.codecs import (
     review_row,
     session_row,
 )
-from engine.storage.connection import LogConnection
+from engine.storage.flags import (
+    FlagStore,
+    LeechWatch,
+    mark_leech,
+    read_flags,
+    restore_flags_before,
+    write_flags,
+)
+from engine.storage.portability import PortableLog
 from engine.storage.records import (
     DAY_START_HOUR,
     FLASH_RIGHT_FROM,
@@ -54,6 +63,7 @@ from engine.storage.records import (
     check_rating,
     day_start,
     deck_of,
+    parse_stamp,
     stamp,
     to_utc,
 )
@@ -61,11 +71,12 @@ from engine.storage.records import (
 # -- the store ---------------------------------------------------------------------------
 
 
-class ReviewStore(LogConnection):
+class ReviewStore(FlagStore, PortableLog):
     """The review log in one SQLite file. Open with `ReviewStore.open(path)`; use as a context manager.
 
     Safe to share between threads (one lock serialises access) and between processes
-    (WAL, with a busy timeout).
+    (WAL, with a busy timeout). Setting cards aside (suspend, bury, leeches) is
+    `FlagStore`'s part of it, moving the log between machines `PortableLog`'s.
     """
 
     # -- sessions ------------------------------------------------------------------------
@@ -149,7 +160,8 @@ class ReviewStore(LogConnection):
 
         With `reschedule`, the card's new schedule is computed from its stored state and
         `rating` and saved in the same transaction as the review, with the state it
-        replaces (for `set_rating` and `undo_review`).
+        replaces (for `set_rating` and `undo_review`); a `LeechWatch` also marks the card
+        a leech there when this is the lapse that makes it one.
         """
         deck_id = deck_of(card_id)
         if rating is not None:
@@ -168,6 +180,7 @@ class ReviewStore(LogConnection):
             raise ValueError("a review needs a verdict or, for a flash card, a rating")
         if reschedule is not None and rating is None:
             raise ValueError("a review that schedules the card needs a rating")
+        moment = to_utc(now)
         with self._transaction() as db:
             before = stored_state(db, card_id) if reschedule is not None else None
             cursor = db.execute(
@@ -179,7 +192,7 @@ class ReviewStore(LogConnection):
                 """,
                 (
                     session_id,
-                    stamp(to_utc(now)),
+                    stamp(moment),
                     card_id,
                     deck_id,
                     seed,
@@ -195,10 +208,15 @@ class ReviewStore(LogConnection):
                     before.to_json() if before is not None else None,
                 ),
             )
+            review_id = _rowid(cursor)
             if reschedule is not None:
                 assert rating is not None
-                save_state(db, card_id, reschedule(before, rating))
-            return _rowid(cursor)
+                after = reschedule(before, rating)
+                save_state(db, card_id, after)
+                if isinstance(reschedule, LeechWatch):
+                    lapses = before.lapses if before is not None else 0
+                    mark_leech(db, card_id, lapses, after, reschedule.rule, moment, review_id)
+            return review_id
 
     def set_rating(self, review_id: int, rating: int, reschedule: Reschedule | None = None) -> None:
         """Change a review's rating (the learner overrode the suggestion before moving on).
@@ -217,16 +235,24 @@ class ReviewStore(LogConnection):
                     correct = CASE WHEN verdict_json IS NULL THEN ? ELSE correct END,
                     score = CASE WHEN verdict_json IS NULL THEN ? ELSE score END
                 WHERE id = ?
-                RETURNING card_id, scheduled, state_before
+                RETURNING card_id, scheduled, state_before, reviewed_at
                 """,
                 (rating, int(right), float(right), review_id),
             )
             row = cursor.fetchone()
             if row is None:
                 raise KeyError(f"no review {review_id}")
-            card_id, scheduled, before = row
+            card_id, scheduled, before, reviewed_at = row
             if scheduled and reschedule is not None:
-                save_state(db, card_id, reschedule(CardState.from_json(before) if before else None, rating))
+                moment = parse_stamp(reviewed_at)
+                # The flags go back to what they were before this answer, then follow the new rating.
+                before = restore_flags_before(db, review_id, card_id, before, moment)
+                state = CardState.from_json(before) if before else None
+                after = reschedule(state, rating)
+                save_state(db, card_id, after)
+                if isinstance(reschedule, LeechWatch):
+                    lapses = state.lapses if state is not None else 0
+                    mark_leech(db, card_id, lapses, after, reschedule.rule, moment, review_id)
 
     def undo_review(self, review_id: int) -> ReviewRow:
         """Take back a review: delete it and restore the card's state from before it, exactly.
@@ -251,6 +277,7 @@ class ReviewStore(LogConnection):
             db.execute("DELETE FROM reviews WHERE id = ?", (review_id,))
             scheduled, before = row[-2], row[-1]
             if scheduled:
+                before = restore_flags_before(db, review_id, review.card_id, before, to_utc(None))
                 if before is None:
                     db.execute("DELETE FROM card_states WHERE card_id = ?", (review.card_id,))
                 else:
@@ -320,6 +347,24 @@ class ReviewStore(LogConnection):
             [*params, stamp(start)],
         )
         return int(row[0])
+
+    def forget_card(self, card_id: str, now: datetime | None = None) -> None:
+        """Reset a card to new, in one transaction: its schedule goes, its history stays.
+
+        Its reviews are kept (the browser still shows them) but no longer count towards
+        its schedule (`scheduled` 0), so rebuilding schedules from the log (an import)
+        starts it afresh too. It stops being a leech and is no longer buried; a suspended
+        card stays suspended until the learner takes it back.
+        """
+        deck_of(card_id)
+        moment = to_utc(now)
+        with self._transaction() as db:
+            db.execute("DELETE FROM card_states WHERE card_id = ?", (card_id,))
+            db.execute("UPDATE reviews SET scheduled = 0 WHERE card_id = ?", (card_id,))
+            flags = read_flags(db, card_id)
+            if flags is not None and (flags.leech or flags.buried_until is not None):
+                kept = replace(flags, leech=False, buried_until=None, changed_at=moment)
+                write_flags(db, kept, card_id, moment)
 
     # -- card states ---------------------------------------------------------------------
 

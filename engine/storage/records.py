@@ -18,10 +18,11 @@ import fsrs
 
 from engine.checking.verdict import Verdict
 from engine.errors import EngineError
+from engine.settings import DEFAULTS
 
 Mode = Literal["study", "drill"]
 MODES: Final[tuple[Mode, ...]] = ("study", "drill")
-DAY_START_HOUR: Final = 4
+DAY_START_HOUR: Final = DEFAULTS.day_boundary_hour
 """A study day starts at 04:00 local time (as in Anki), so a late-night session counts
 towards the day it began."""
 

@@ -28,12 +28,13 @@ from engine.checking.verdict import Verdict
 from engine.decks.cards import Card, Deck
 from engine.decks.instance import Instance
 from engine.decks.kinds import kind_of
+from engine.settings import DEFAULTS
 from engine.storage import DrillResult, Mode, ReviewStore, to_utc
 from engine.study.scheduling import StudyScheduler
 from engine.study.session import Answered, AnswerSession
 
-DEFAULT_COUNT: Final = 10
-DEFAULT_MINUTES: Final = 10.0
+DEFAULT_COUNT: Final = DEFAULTS.drill_questions
+DEFAULT_MINUTES: Final = DEFAULTS.drill_time_limit
 EARLIER_SHOWN: Final = 5
 """How many earlier drills the report compares with."""
 WEAKEST_SHOWN: Final = 3

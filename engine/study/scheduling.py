@@ -19,16 +19,20 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import fsrs
+from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from engine.checking.verdict import Verdict
+from engine.settings import DEFAULTS, Settings
 from engine.storage import CardState, Reschedule, ReviewStore, deck_of, to_utc
+from engine.storage.flags import LeechRule, LeechWatch
+from engine.storage.parameters import latest_parameters
 
 AGAIN: Final = int(fsrs.Rating.Again)
 HARD: Final = int(fsrs.Rating.Hard)
 GOOD: Final = int(fsrs.Rating.Good)
 EASY: Final = int(fsrs.Rating.Easy)
 
-DEFAULT_NEW_LIMIT: Final = 20
+DEFAULT_NEW_LIMIT: Final = DEFAULTS.new_cards_per_day
 
 
 def rating_from_verdict(verdict: Verdict, duration_ms: int, expected_ms: int) -> int:
@@ -93,13 +97,54 @@ class StudyScheduler:
     `scheduler` defaults to fsrs's with default parameters and fuzzing off (`fuzz=False`),
     so the same answers give the same due dates (reproducible, testable). Fuzzing spreads
     out cards learned together; pass `fuzz=True` or your own `fsrs.Scheduler` for it.
+    `desired_retention` and `parameters` (the 21 FSRS weights; None: fsrs's defaults) tune
+    the default one; `day_start_hour` is when a study day begins, for the new-card limit.
+    `StudyScheduler.for_learner` builds all of these from the learner's settings and fits.
+
+    `leech` is when a card becomes a leech and what then happens to it (default: 8 lapses,
+    suspended); build it from the learner's settings with `LeechRule.of(settings)`.
     """
 
     def __init__(
-        self, store: ReviewStore, scheduler: fsrs.Scheduler | None = None, *, fuzz: bool = False
+        self,
+        store: ReviewStore,
+        scheduler: fsrs.Scheduler | None = None,
+        *,
+        fuzz: bool = False,
+        leech: LeechRule | None = None,
+        desired_retention: float = DEFAULTS.desired_retention,
+        parameters: Sequence[float] | None = None,
+        day_start_hour: int = DEFAULTS.day_boundary_hour,
     ) -> None:
         self.store = store
-        self.scheduler = scheduler if scheduler is not None else fsrs.Scheduler(enable_fuzzing=fuzz)
+        self.day_start_hour = day_start_hour
+        if scheduler is None:
+            scheduler = fsrs.Scheduler(
+                parameters=DEFAULT_PARAMETERS if parameters is None else parameters,
+                desired_retention=desired_retention,
+                enable_fuzzing=fuzz,
+            )
+        self.scheduler = scheduler
+        self.leech = leech if leech is not None else LeechRule()
+
+    @classmethod
+    def for_learner(
+        cls, store: ReviewStore, settings: Settings = DEFAULTS, *, fuzz: bool = False
+    ) -> StudyScheduler:
+        """The scheduler the learner's study uses: their settings, and their latest fitted parameters.
+
+        fsrs's default parameters until `quizapp optimize` has stored a fit
+        (`engine.study.optimizer`); read once, so a fit applies from the next scheduler built.
+        """
+        fitted = latest_parameters(store)
+        return cls(
+            store,
+            fuzz=fuzz,
+            leech=LeechRule.of(settings),
+            desired_retention=settings.desired_retention,
+            parameters=fitted.parameters if fitted is not None else None,
+            day_start_hour=settings.day_boundary_hour,
+        )
 
     def queue(
         self,
@@ -112,11 +157,15 @@ class StudyScheduler:
 
         Due cards (a state with due <= now + `learn_ahead`) come first, earliest due first;
         then cards never studied, in the order given, up to `new_limit` a day. The limit
-        is shared by every deck: each card introduced today (since 04:00 local), from any
-        deck, counts against it, so studying one deck and then another never gives more
-        than `new_limit` new cards in a day.
+        is shared by every deck: each card introduced today (since the study day began, at
+        `day_start_hour`), from any deck, counts against it, so studying one deck and then
+        another never gives more than `new_limit` new cards in a day. Cards set aside are left out: suspended ones,
+        and buried ones until their study day comes (`ReviewStore.bury`).
         """
         moment = to_utc(now)
+        aside = self.store.set_aside_now(card_ids, moment)
+        if aside:
+            card_ids = [card_id for card_id in card_ids if card_id not in aside]
         records = self.store.card_records(card_ids)
         horizon = moment + learn_ahead
         order = {card_id: index for index, card_id in enumerate(card_ids)}
@@ -125,7 +174,7 @@ class StudyScheduler:
             key=lambda card_id: (records[card_id].due, order[card_id]),
         )
         unseen = [card_id for card_id in dict.fromkeys(card_ids) if card_id not in records]
-        introduced = self.store.new_cards_introduced_today(now=moment)
+        introduced = self.store.new_cards_introduced_today(now=moment, day_start_hour=self.day_start_hour)
         allowed = max(0, new_limit - introduced)
         new = unseen[:allowed]
         return StudyQueue(tuple(due), tuple(new), allowed - len(new))
@@ -162,14 +211,15 @@ class StudyScheduler:
         """How `ReviewStore.record_review` and `set_rating` compute this card's next state.
 
         The moment is fixed now, so that a rating changed a minute later schedules from
-        the time of the answer, as if it had been chosen then.
+        the time of the answer, as if it had been chosen then. It is watched for leeches
+        (`LeechWatch`): the store marks one in the transaction that records its lapse.
         """
         moment = to_utc(now)
 
         def reschedule(before: CardState | None, rating: int) -> CardState:
             return self.next_state(card_id, before, rating, moment, duration_ms)
 
-        return reschedule
+        return LeechWatch(reschedule, self.leech)
 
     def review(
         self, card_id: str, rating: int, now: datetime | None = None, duration_ms: int | None = None

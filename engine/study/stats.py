@@ -10,6 +10,11 @@ Retention is Anki's "true retention": of the study reviews of cards seen before,
 share answered right. First answers measure nothing remembered, and drills are excluded
 because they draw cards regardless of when they are due.
 
+Next to the measured retention stand the scheduler's targets: the desired retention (the
+learner's setting) and the FSRS parameters in use, fsrs's defaults or the learner's latest
+fit (`quizapp optimize`), with its date, so the two retentions can be compared knowing
+which model scheduled the reviews.
+
 A row of the log that cannot be read (edited by hand, or written by a broken tool) is
 left out of every number and named in `Stats.warnings`, so one bad row neither hides the
 rest of the history nor goes unnoticed.
@@ -23,13 +28,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
 
+from fsrs.scheduler import DEFAULT_PARAMETERS
+
 from engine.decks.cards import Card
+from engine.settings import DEFAULTS, Settings
 from engine.storage import DAY_START_HOUR, DamagedRow, DrillResult, ReviewStore, to_utc
+from engine.storage.parameters import FittedParameters, latest_parameters
 
 DEFAULT_DAYS: Final = 30
 FORECAST_DAYS: Final = 14
 TOP_MISTAKES: Final = 8
-_READ_TABLES: Final = frozenset({"reviews", "card_states", "drill_results"})
+_READ_TABLES: Final = frozenset({"reviews", "card_states", "drill_results", "scheduler_parameters"})
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,10 @@ class Stats:
     forecast: tuple[tuple[date, int], ...]  # due per day from today (overdue counts as today)
     drills: tuple[DrillResult, ...]
     damaged: tuple[DamagedRow, ...] = ()  # rows of the log left out because they cannot be read
+    desired_retention: float = DEFAULTS.desired_retention  # what the scheduler aims for
+    parameters: tuple[float, ...] = tuple(DEFAULT_PARAMETERS)  # the FSRS weights in use
+    fit: FittedParameters | None = None  # where they come from; None: fsrs's defaults
+    day_start_hour: int = DAY_START_HOUR
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -83,6 +96,14 @@ class Stats:
             "cards_seen": self.cards_seen,
             "retention": self.retention,
             "retention_reviews": self.retention_reviews,
+            "desired_retention": self.desired_retention,
+            "scheduler_parameters": {
+                "source": "default" if self.fit is None else "fitted",
+                "fitted_at": None if self.fit is None else self.fit.fitted_at.isoformat(),
+                "reviews": None if self.fit is None else self.fit.reviews,
+                "values": list(self.parameters),
+            },
+            "day_start_hour": self.day_start_hour,
             "reviews_per_day": [
                 {"day": d.day.isoformat(), "reviews": d.reviews, "right": d.right} for d in self.days
             ],
@@ -129,11 +150,16 @@ def compute_stats(
     now: datetime | None = None,
     days: int = DEFAULT_DAYS,
     forecast_days: int = FORECAST_DAYS,
+    settings: Settings = DEFAULTS,
 ) -> Stats:
-    """The statistics of the log in `store`; `cards` (the loaded decks' cards) supply the tags."""
+    """The statistics of the log in `store`; `cards` (the loaded decks' cards) supply the tags.
+
+    `settings` give the start of a study day and the desired retention shown.
+    """
     moment = to_utc(now)
     tz = store.local_tz
-    today = study_day(moment, tz)
+    hour = settings.day_boundary_hour
+    today = study_day(moment, tz, hour)
     tags = {card.full_id: card.tags for card in cards}
     reviews = store.reviews()
 
@@ -145,7 +171,7 @@ def compute_stats(
     seen: set[str] = set()
     retained = recalls = 0
     for review in reviews:
-        day = study_day(review.reviewed_at, tz)
+        day = study_day(review.reviewed_at, tz, hour)
         per_day[day] += 1
         right_per_day[day] += review.correct
         decks[review.deck_id][0] += review.correct
@@ -164,10 +190,11 @@ def compute_stats(
     window = [today - timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     forecast: Counter[int] = Counter()
     for record in store.card_records().values():
-        offset = (study_day(record.due, tz) - today).days
+        offset = (study_day(record.due, tz, hour) - today).days
         if offset < forecast_days:
             forecast[max(0, offset)] += 1
     drills = tuple(store.drill_results())
+    fit = latest_parameters(store)
 
     return Stats(
         today=today,
@@ -185,7 +212,18 @@ def compute_stats(
         drills=drills,
         # Every row of these tables was just read, so what the store knows of them is current.
         damaged=tuple(row for row in store.damaged_rows if row.table in _READ_TABLES),
+        desired_retention=settings.desired_retention,
+        parameters=fit.parameters if fit is not None else tuple(DEFAULT_PARAMETERS),
+        fit=fit,
+        day_start_hour=hour,
     )
+
+
+def parameters_source(fit: FittedParameters | None) -> str:
+    """Where the scheduler's parameters come from, in words (the screen and `quizapp stats` say it)."""
+    if fit is None:
+        return "fsrs's defaults (`quizapp optimize` fits your own once you have enough reviews)"
+    return f"fitted to your {fit.reviews:,} reviews on {fit.fitted_at:%Y-%m-%d}"
 
 
 def _ranked(counts: dict[str, list[int]]) -> tuple[Accuracy, ...]:
@@ -202,10 +240,14 @@ def format_stats(stats: Stats) -> str:
         f"{stats.reviews} reviews ({stats.study_reviews} study, {stats.drill_reviews} drill)"
         f" of {stats.cards_seen} cards",
     ]
+    desired = f"desired {stats.desired_retention:.0%}"
     if stats.retention is not None:
-        lines.append(f"retention: {stats.retention:.0%} of {stats.retention_reviews} repeated study reviews")
+        lines.append(
+            f"retention: {stats.retention:.0%} of {stats.retention_reviews} repeated study reviews ({desired})"
+        )
     else:
-        lines.append("retention: not yet measured (no card has been reviewed twice)")
+        lines.append(f"retention: not yet measured (no card has been reviewed twice; {desired})")
+    lines.append(f"FSRS parameters: {parameters_source(stats.fit)}")
     week = stats.days[-7:]
     lines.append("")
     lines.append("reviews per day (last 7): " + "  ".join(f"{d.day:%a} {d.reviews}" for d in week))

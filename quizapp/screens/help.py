@@ -16,9 +16,13 @@ HELP = """\
 |---|---|
 | Enter | study the selected deck; submit an answer; go on to the next card |
 | a / d / s / r | home: study all decks / a timed drill of the selected deck / statistics / read the decks again |
+| b | home: the card browser (search cards: `deck:optimizers tag:adam is:due gelu`; Enter opens one) |
 | space | reveal a flash card |
 | 1 2 3 4 | rate: Again, Hard, Good, Easy (a checked card's rating can be changed before Enter) |
-| u, Ctrl+Z | undo: take back the last answer and its schedule change, and answer that card again |
+| u, Ctrl+Z | undo: take back the last answer and its schedule change, and answer that card again (or a suspend or bury) |
+| s, Ctrl+S | suspend the card until you unsuspend it in the browser (s after the verdict or on a flash card; Ctrl+S also while typing) |
+| b, Ctrl+L | bury the card until the next study day, 04:00 (b after the verdict or on a flash card; Ctrl+L also while typing) |
+| n / s / b / r | an opened card in the browser: study it now / suspend or unsuspend / bury or unbury / reset it to new |
 | Ctrl+N | skip a question (drills) |
 | Esc | end the session or drill (every answer given is saved; one being checked is saved first) |
 | Ctrl+P | command palette (themes, study all, statistics, help) |

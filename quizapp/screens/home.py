@@ -52,6 +52,7 @@ class HomeScreen(Screen[None]):
         Binding("a", "study_all", "Study all"),
         Binding("d", "drill", "Drill"),
         Binding("s", "stats", "Statistics"),
+        Binding("b", "browse", "Browse cards"),
         Binding("r", "reload", "Reload decks"),
     ]
 
@@ -121,7 +122,8 @@ class HomeScreen(Screen[None]):
         count = sum(r.total for r in rows)
         status.update(
             f"{len(rows)} decks, {count} cards; up to {self.quiz.new_limit} new cards a day, shared by"
-            " all decks. Enter studies the selected deck; a studies all; d drills; s shows statistics."
+            " all decks. Enter studies the selected deck; a studies all; d drills; s shows statistics;"
+            " b browses the cards."
         )
         damaged = self.quiz.store.damaged_rows
         if damaged:  # a hand-edited log: the rest is shown; say which rows were left out
@@ -164,3 +166,7 @@ class HomeScreen(Screen[None]):
 
     def action_stats(self) -> None:
         self.quiz.show_stats()
+
+    def action_browse(self) -> None:
+        """The card browser: search the cards, see a card's history, suspend, bury or reset it."""
+        self.quiz.show_browser()

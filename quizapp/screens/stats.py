@@ -4,7 +4,9 @@ The numbers are `engine.study.stats.Stats`, the same `quizapp stats` prints, so 
 the command line cannot disagree; this module only lays them out. plotext is imported
 with this module, which the app imports only when the screen is opened. Rows of the log
 that could not be read are listed above the plots: the numbers leave them out, and the
-learner should know that they do.
+learner should know that they do. Next to the measured retention stands the desired one,
+and the FSRS parameters the scheduler uses (fsrs's defaults, or the learner's fit and its
+date), so that the two retentions are read knowing which model scheduled the reviews.
 """
 
 from __future__ import annotations
@@ -17,25 +19,41 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual_plotext import PlotextPlot
 
-from engine import Stats
+from engine import Stats, parameters_source
 
 PLOTTED_DAYS = 14
 PLOTTED_TAGS = 8
 SHOWN_DAMAGED = 6
 
 
+def scheduling_text(stats: Stats) -> str:
+    """The scheduler's targets: desired retention and the FSRS parameters in use (no user text)."""
+    weights = " ".join(f"{w:.3g}" for w in stats.parameters)
+    return (
+        f"Scheduling: FSRS aiming at [b]{stats.desired_retention:.0%}[/] retention"
+        f"; parameters: {escape(parameters_source(stats.fit))}\n"
+        f"Parameters w0–w{len(stats.parameters) - 1}: {weights}"
+    )
+
+
 def summary_text(stats: Stats) -> str:
     if not stats.reviews:
-        return "[b]No reviews yet.[/] Study or drill a deck, and your progress appears here."
+        return (
+            "[b]No reviews yet.[/] Study or drill a deck, and your progress appears here.\n"
+            + scheduling_text(stats)
+        )
+    desired = f"desired {stats.desired_retention:.0%}"
     retention = (
-        f"[b]{stats.retention:.0%}[/] of {stats.retention_reviews} repeated reviews"
+        f"[b]{stats.retention:.0%}[/] of {stats.retention_reviews} repeated reviews ({desired})"
         if stats.retention is not None
-        else "not yet measured"
+        else f"not yet measured ({desired})"
     )
     lines = [
         f"[b]{stats.reviews}[/] reviews ({stats.study_reviews} study, {stats.drill_reviews} drill)"
         f" of {stats.cards_seen} cards   ·   retention {retention}"
-        f"   ·   due by the end of today (04:00) [b]{stats.forecast[0][1] if stats.forecast else 0}[/]",
+        f"   ·   due by the end of today ({stats.day_start_hour:02d}:00)"
+        f" [b]{stats.forecast[0][1] if stats.forecast else 0}[/]",
+        scheduling_text(stats),
     ]
     if stats.mistakes:
         top = ", ".join(f"{escape(name)} ×{count}" for name, count in stats.mistakes[:5])

@@ -8,6 +8,8 @@ then shows the verdict and the rating, which 1–4 change (the same record) befo
 moves on; `u` takes the last answer back. Flash cards are revealed with space and rated
 with 1–4. Steps cards are answered part by part: each Enter moves to the next part at
 once (the parts are checked in the background), so typing never waits for a verdict.
+`s` suspends the card and `b` buries it until tomorrow (Ctrl+S, Ctrl+L while typing an
+answer: `quizapp.screens.study_aside`); undo takes that back too.
 
 Every check runs inside an error boundary: a card whose drawing or checking fails is
 shown as broken with its message, nothing is recorded for it, and the session goes on.
@@ -39,6 +41,7 @@ from engine import (
     kind_of,
     option_lines,
 )
+from quizapp.screens.study_aside import AsideKeys
 from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.feedback import FeedbackPanel, VerdictBar, headline, rating_line
 from quizapp.widgets.prompt_view import PromptView
@@ -69,6 +72,10 @@ class StudyScreen(Screen[None]):
         Binding("enter", "next", "Next", show=False),
         Binding("u", "undo", "Undo"),
         Binding("ctrl+z", "undo", "Undo", show=False),  # also while the answer line has focus
+        # s and b once the answer line is out of focus (after the verdict, on a flash card);
+        # the Ctrl keys any time, as letters typed in the line are the answer's.
+        Binding("s,ctrl+s", "set_aside('suspend')", "Suspend", show=False),
+        Binding("b,ctrl+l", "set_aside('bury')", "Bury", show=False),
         Binding("escape", "leave", "End session"),
     ]
 
@@ -81,6 +88,7 @@ class StudyScreen(Screen[None]):
         self.parts: list[str] = []  # a steps card's parts, as typed
         self.part_verdicts: dict[int, Verdict] = {}
         self.leaving: Literal["", "session", "app"] = ""
+        self.aside_keys = AsideKeys(self)
 
     def app_clock(self) -> float:
         clock: float = getattr(self.app, "clock", time.monotonic)()
@@ -151,7 +159,9 @@ class StudyScreen(Screen[None]):
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
 
     def show_header(self, card: Card, detail: str) -> None:
-        self.query_one("#progress", ProgressBar).update(progress=self.session.position)
+        self.query_one("#progress", ProgressBar).update(
+            total=max(1, self.session.total), progress=self.session.position
+        )
         self.sub_title = f"card {self.session.position + 1} of {self.session.total}"
         self.query_one("#card-title", Static).update(card_title(card, detail))
 
@@ -278,6 +288,7 @@ class StudyScreen(Screen[None]):
             self.app.call_from_thread(self.check_failed, serial, problem_text(error))
             return
         self.app.call_from_thread(self.checked, serial, answered)
+        self.app.call_from_thread(self.aside_keys.tell_if_leech, answered)
 
     def unreadable(self, serial: int, text: str, verdict: Verdict) -> None:
         """The check could not read what the preview could: back to the line, text intact."""
@@ -382,12 +393,12 @@ class StudyScreen(Screen[None]):
     def action_rate(self, rating: int) -> None:
         try:
             if self.state == "revealed":
-                self.session.submit("", None, self.elapsed_ms(), rating=rating)
+                self.aside_keys.tell_if_leech(self.session.submit("", None, self.elapsed_ms(), rating=rating))
                 self.advance()
             elif self.state == "feedback":
                 answered = self.session.rate(rating)
                 self.query_one("#verdict-bar", VerdictBar).show_rating(rating_line(rating))
-                assert answered.rating == rating
+                self.aside_keys.tell_if_leech(answered)
         except StoreError as error:
             self.app.notify(error.message, title="Your rating was not saved", severity="error", markup=False)
 
@@ -399,9 +410,12 @@ class StudyScreen(Screen[None]):
         self.session.advance()
         self.show_next_card()
 
+    def action_set_aside(self, how: Literal["suspend", "bury"]) -> None:
+        self.aside_keys.set_aside(how)
+
     def action_undo(self) -> None:
-        """Take back the last answer (and its schedule change) and ask that card again."""
-        if self.state == "checking":
+        """Take back the last thing done: a card set aside, else the last answer (and its schedule change)."""
+        if self.state == "checking" or self.aside_keys.undo():
             return
         try:
             instance = self.session.undo()
@@ -430,4 +444,4 @@ class StudyScreen(Screen[None]):
             self.session.end()  # the end time only: every answer is already recorded
         except StoreError as error:
             self.app.notify(str(error), title="Could not record the end of the session", markup=False)
-        self.app.switch_screen(SummaryScreen(self.session))
+        self.app.switch_screen(SummaryScreen(self.session, self.aside_keys.asides))

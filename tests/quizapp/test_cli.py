@@ -414,6 +414,10 @@ COMMAND_ARGS: dict[str, list[str]] = {
     "stats": [],
     "export": ["--anki", "out.apkg"],
     "references": [],
+    "config": [],
+    "optimize": ["--dry-run"],
+    "cards": ["is:due"],
+    "log": ["export", "out.jsonl"],
 }
 
 

@@ -3,8 +3,9 @@
 Beyond what the loader finds (YAML, unknown keys, duplicate ids), each card's formulas
 are parsed against what the card declares and evaluated over many sampled instances at
 once (batched), so that a formula which divides by zero for one draw in a hundred, a
-placeholder with no value, or a mistake that can never be told from the answer is found
-before a learner meets it.
+placeholder with no value, or a mistake that can never be told from the answer at the
+card's precision (or often cannot, so that drawing has to skip much of the card's range)
+is found before a learner meets it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.checking.equivalence import equivalent
-from engine.decks.cards import Card, Formula
+from engine.decks.cards import Accuracy, Card, Formula, Tolerance
 from engine.decks.catalog import Catalog
 from engine.decks.instance import (
+    TRAP_DRAWS,
     GivenError,
     draw_values,
     instance_rng,
@@ -28,6 +30,7 @@ from engine.decks.instance import (
 )
 from engine.decks.kinds import kind_of
 from engine.decks.kinds.choice import option_index
+from engine.decks.kinds.numeric import separated
 from engine.decks.loader import unexpected_error
 from engine.decks.problems import Problem, Severity
 from engine.decks.solution import (
@@ -54,6 +57,12 @@ MAX_SAMPLES = 100_000
 and far beyond this the check finds nothing new, only runs on."""
 STRICT_RTOL = 1e-7  # formula against torch: far stricter than a learner's tolerance
 STRICT_ATOL = 1e-12
+UNTESTED_SHARE = 0.01
+"""The share of instances that may leave a named mistake untested before `validate` warns.
+A mistake that coincides with the answer on a share p of draws is untested after
+`TRAP_DRAWS` draws with chance p^TRAP_DRAWS: over 1% when p is over 3/4. Below that,
+trap-aware drawing finds a draw that tests it (at the cost of redrawing the other draws), as
+it does for the many mistakes that live in part of a card's range (a clamp, a branch)."""
 
 
 @dataclass
@@ -305,17 +314,19 @@ class CardValidator:
                 self.choice(card.options, card.answer, card.line)
             else:
                 self.computed_choices(solution.choices, card)
-        if solution.answer is not None:
-            line = card.answer.line if card.answer is not None else card.line
-            self.target(solution.answer, "answer", line, batch)
+        if solution.answer is not None:  # torch's answer, without a formula, is the reference's line
+            line = card.answer.line if card.answer else card.reference.line if card.reference else card.line
+            self.target(solution.answer, "answer", line, batch, card.accuracy)
         for step in card.steps:
             self.placeholders(step.prompt, step.line, self.value_names())
             if step.is_choice:
                 self.choice(step.options, step.answer, step.line)
             else:
-                self.target(solution.parts[step.name], f"step {step.name!r}", step.line, batch)
+                self.target(solution.parts[step.name], f"step {step.name!r}", step.line, batch, step.accuracy)
 
-    def target(self, target: Target, what: str, line: int, batch: Mapping[str, Array]) -> None:
+    def target(
+        self, target: Target, what: str, line: int, batch: Mapping[str, Array], accuracy: Accuracy
+    ) -> None:
         """An expected value: finite everywhere, its formula agreeing with torch, its mistakes distinct."""
         value = target.value
         if target.source == "formula":
@@ -329,14 +340,34 @@ class CardValidator:
         for mistake_line, message in target.broken_mistakes:
             self.report(mistake_line, message)
         for mistake in target.mistakes:
-            if (
-                mistake.line
-                and mistake.value.shape == value.shape
-                and np.allclose(mistake.value, value, rtol=1e-9, atol=0)
-            ):
+            apart = separated(value, mistake.value, accuracy, batched=True)
+            if apart.all():
+                continue
+            at = _accuracy_words(accuracy)
+            if not apart.any():
+                if mistake.line and not np.isfinite(mistake.value).any():
+                    self.report(
+                        mistake.line,
+                        f"this mistake is NaN or infinite on all {apart.size} sampled instances,"
+                        " so it can never be recognised",
+                    )
+                elif mistake.line:  # a reference's mistake none of the draws separate is not tested here
+                    self.report(
+                        mistake.line,
+                        f"this mistake cannot be told from the {what} {at} on any of the {apart.size}"
+                        " sampled instances, so it can never be recognised: ask for more precision,"
+                        " or draw givens where the two differ",
+                    )
+                continue
+            together = int((~apart).sum())
+            if (together / apart.size) ** TRAP_DRAWS > UNTESTED_SHARE:
+                seed = self.seed + int(np.argmax(~apart))
+                named = "this mistake" if mistake.line else f"the reference's mistake {mistake.name!r}"
                 self.report(
-                    mistake.line,
-                    "this mistake equals the answer on every sampled instance, so it can never be recognised",
+                    mistake.line or line,
+                    f"{named} cannot be told from the {what} {at} on {together} of {apart.size} sampled"
+                    f" instances (the first at seed {seed}), so even {TRAP_DRAWS} draws often miss"
+                    " where it can: draw givens where the two differ, or ask for more precision",
                     "warning",
                 )
 
@@ -409,6 +440,13 @@ class CardValidator:
                 f"{what} is NaN or infinite at seed {self.seed + index} ({inputs}),"
                 f" in {int(bad.sum())} of {len(data)} sampled instances",
             )
+
+
+def _accuracy_words(accuracy: Accuracy) -> str:
+    """ "to 4 significant figures", "within rtol 0.005, atol 1e-06": the accuracy a message means."""
+    if isinstance(accuracy, Tolerance):
+        return f"within rtol {format_number(accuracy.rtol)}, atol {format_number(accuracy.atol)}"
+    return f"to {accuracy.words}"
 
 
 class _Stop(Exception):

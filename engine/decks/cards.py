@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, TypeAlias
 
 from engine.expr.domains import Domain
 
@@ -27,6 +27,38 @@ class Tolerance:
 
     rtol: float = 5e-3
     atol: float = 1e-6
+
+
+PrecisionUnit = Literal["sig", "dp"]
+PRECISION_UNITS: Final[dict[PrecisionUnit, str]] = {
+    "sig": "significant figure",
+    "dp": "decimal place",
+}
+
+
+@dataclass(frozen=True)
+class Precision:
+    """The precision a card asks for (`precision: 4 sig`, `precision: 3 dp`), and checks at.
+
+    An answer is right when it is within one unit of the last asked-for place of the exact
+    value (`engine.decks.kinds.numeric.band`): rounded either way, or cut off, it passes;
+    with a digit fewer it does not. Stating the precision in the quiz block, rather than
+    in the prompt's words with a hand-set tolerance beside it, keeps what the learner is
+    told and what is checked one and the same (the prompt says it: `words`).
+    """
+
+    digits: int
+    unit: PrecisionUnit
+
+    @property
+    def words(self) -> str:
+        """ "4 significant figures", "1 decimal place", as the prompt says it."""
+        noun = PRECISION_UNITS[self.unit]
+        return f"{self.digits} {noun}{'' if self.digits == 1 else 's'}"
+
+
+Accuracy: TypeAlias = Tolerance | Precision
+"""What a numeric answer is checked at: a stated precision, or a tolerance."""
 
 
 @dataclass(frozen=True)
@@ -74,7 +106,7 @@ class ReferenceUse:
 
 @dataclass(frozen=True)
 class Step:
-    """One part of a steps card: its own prompt, answer (or options) and tolerance."""
+    """One part of a steps card: its own prompt, answer (or options), and precision or tolerance."""
 
     name: str
     prompt: str
@@ -84,10 +116,16 @@ class Step:
     tolerance: Tolerance = field(default_factory=Tolerance)
     mistakes: tuple[DeclaredMistake, ...] = ()
     line: int = 0
+    precision: Precision | None = None
 
     @property
     def is_choice(self) -> bool:
         return bool(self.options)
+
+    @property
+    def accuracy(self) -> Accuracy:
+        """What this part's answer is checked at: its precision when it states one."""
+        return self.precision or self.tolerance
 
     @property
     def label(self) -> str:
@@ -141,11 +179,17 @@ class Card:
     steps: tuple[Step, ...] = ()
     tags: tuple[str, ...] = ()
     plot: PlotSpec | None = None
+    precision: Precision | None = None
 
     @property
     def full_id(self) -> str:
         """The card's identity (`deck-id/card-id`): progress belongs to it."""
         return f"{self.deck_id}/{self.card_id}"
+
+    @property
+    def accuracy(self) -> Accuracy:
+        """What a numeric answer is checked at: the card's precision when it states one."""
+        return self.precision or self.tolerance
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from engine.decks.cards import (
     Formula,
     Given,
     PlotSpec,
+    Precision,
     ReferenceUse,
     Step,
     Tolerance,
@@ -56,6 +57,7 @@ _RECORDS: Final[dict[str, type]] = {
         Step,
         PlotSpec,
         Tolerance,
+        Precision,
         Domain,
         Problem,
     )

@@ -5,6 +5,10 @@ A numeric card's `given` lists values that are fixed (`0.5`, `[1.0, -2.0]`), dra
 `loguniform(1e-4, 1e-1)`) or derived from earlier ones (`x^2 + 1`). Drawn values are
 rounded to the digits shown in the prompt, so the learner computes with exactly the
 numbers the engine uses.
+
+A card with named mistakes is drawn where it can test them (`draw_instances`): an
+instance at which a mistake cannot be told from the answer, at the card's precision, is
+drawn again, from further streams of the same (card id, seed).
 """
 
 from __future__ import annotations
@@ -13,15 +17,17 @@ import hashlib
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.decks.cards import Card, Given
-from engine.decks.solution import Solution, solve
+from engine.decks.cards import Card, Given, Precision
+from engine.decks.kinds.numeric import separated
+from engine.decks.solution import Solution, answer_targets, solve
 from engine.errors import EngineError, EvaluationError, ExpressionError
 from engine.expr.ast import Node
 from engine.expr.names import canonical_name
@@ -44,6 +50,13 @@ up to it is exact in float64 (and in numpy's int64, for `randint`)."""
 MAX_DECIMALS: Final = 15
 """The most decimals a drawn value is rounded to: float64 keeps about 15 significant digits."""
 _MAX_DIMENSIONS: Final = 4
+TRAP_DRAWS: Final = 16
+"""The draws tried for one instance of a card with named mistakes (see `draw_instances`). A
+trap that coincides with the answer on a share p of draws is left untested with chance p^16
+(`validate` warns when that is over 1%, p over 3/4)."""
+PROBE_DRAWS: Final = 64
+"""The draws (the card's seeds 0 to 63) that decide which of its reference's mistakes a card
+can test at all."""
 
 
 class GivenError(EngineError):
@@ -237,9 +250,14 @@ def _list_text(items: list[Any]) -> str:
     return "[" + ", ".join(_list_text(i) if isinstance(i, list) else str(i) for i in items) + "]"
 
 
-def instance_rng(full_id: str, seed: int) -> np.random.Generator:
-    """The random generator of one instance: the same (card, seed) always gives the same draw."""
-    digest = hashlib.sha256(f"{full_id}\x00{seed}".encode()).digest()
+def instance_rng(full_id: str, seed: int, draw: int = 0) -> np.random.Generator:
+    """The random generator of one instance: the same (card, seed) always gives the same draw.
+
+    `draw` numbers the further streams a trap-aware draw tries (`draw_instances`); draw 0
+    is the stream every instance had before there were further ones.
+    """
+    key = f"{full_id}\x00{seed}" if draw == 0 else f"{full_id}\x00{seed}\x00{draw}"
+    digest = hashlib.sha256(key.encode()).digest()
     return np.random.default_rng(int.from_bytes(digest[:8], "little"))
 
 
@@ -260,15 +278,24 @@ def draw_values(plans: Sequence[GivenPlan], rng: np.random.Generator) -> dict[st
 
 @dataclass(frozen=True)
 class Instance:
-    """One drawn instance of a card."""
+    """One drawn instance of a card.
+
+    `draw` is the stream of (card id, seed) its values came from (see `draw_instances`);
+    `solved` is its solution when drawing it already solved it.
+    """
 
     card: Card
     seed: int
     values: dict[str, Array]
+    draw: int = 0
+    solved: Solution | None = field(default=None, repr=False, compare=False)
 
     @property
     def prompt(self) -> str:
-        return fill_placeholders(self.card.prompt, self.values)
+        """The card's prompt with this instance's values, and the precision it asks for."""
+        text = fill_placeholders(self.card.prompt, self.values)
+        note = precision_note(self.card)
+        return f"{text}\n\n{note}" if note else text
 
     @property
     def explanation(self) -> str:
@@ -278,12 +305,134 @@ class Instance:
     @cached_property
     def solution(self) -> Solution:
         """The expected answers (computed once; may run a torch reference)."""
-        return solve(self.card, self.values)
+        return self.solved if self.solved is not None else solve(self.card, self.values)
+
+
+def precision_note(card: Card) -> str:
+    """What the prompt adds to say the precision a card (or its parts) is checked at; "" if none.
+
+    The precision is said in one place, from the quiz block, so what the learner is asked
+    for and what is checked cannot drift apart.
+    """
+    if card.precision is not None:
+        return f"Give the answer to {card.precision.words}."
+    labels: dict[Precision, list[str]] = {}
+    for step in card.steps:
+        if step.precision is not None:
+            labels.setdefault(step.precision, []).append(step.label)
+    numeric = [step for step in card.steps if not step.is_choice]
+    if len(labels) == 1 and len(numeric) > 1 and sum(map(len, labels.values())) == len(numeric):
+        return f"Give each numeric answer to {next(iter(labels)).words}."
+    said = [f"{_listed(names)} to {precision.words}" for precision, names in labels.items()]
+    return f"Give {'; '.join(said)}." if said else ""
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def draw_instance(card: Card, seed: int) -> Instance:
+    """The instance of `card` for `seed` (see `draw_instances`)."""
+    return draw_instances(card, [seed])[0]
+
+
+def draw_instances(card: Card, seeds: Sequence[int]) -> list[Instance]:
+    """The instances of `card` for `seeds`, each drawn where the card can test its traps.
+
+    A card's traps are its named mistakes: its own, and those of its torch reference that
+    it can test at all, that is, that some of its draws at seeds 0 to `PROBE_DRAWS` − 1
+    tell from the answer (eps inside the square root is no trap of a card whose eps is
+    1e-8, nor decoupled weight decay of one whose weight_decay is 0; such a mistake is left
+    out of the instance's solution). At some draws a trap coincides with the answer at the
+    card's precision (the tanh GELU near x = 0, ELU's forgotten −1 where x > 0): its value
+    would be accepted as right, and the card would not test what it says. So a seed whose
+    first draw leaves a trap untested is drawn again, `TRAP_DRAWS` − 1 times (streams 1,
+    2, ... of (card id, seed)), and the first draw that separates every trap from the
+    answer is kept. Traps that live apart (a clamp that matters for small w, a sign for
+    negative w) may never separate together: then the kept draw is the first that
+    separates the most traps among those that separate every trap the first draw does, so
+    that drawing again only ever adds traps, and the card tests each in turn.
+
+    The draws are solved in batches (the first draws with the probe, then the further
+    ones), each costing about what solving one instance does, and the kept instance
+    carries its solution. A card without named mistakes or a reference is drawn once, and
+    solved when asked.
+    """
     plans = plan_givens(card.given)
-    return Instance(card, seed, draw_values(plans, instance_rng(card.full_id, seed)))
+    firsts = {seed: draw_values(plans, instance_rng(card.full_id, seed)) for seed in seeds}
+    plain = [Instance(card, seed, firsts[seed]) for seed in seeds]
+    if not seeds or not (card.reference or card.mistakes or any(step.mistakes for step in card.steps)):
+        return plain
+    drawn = any(plan.sampler is not None for plan in plans)
+    probe = dict(firsts) if drawn else {seeds[0]: firsts[seeds[0]]}  # undrawn: every draw is this one
+    for seed in range(PROBE_DRAWS if drawn and card.reference else 0):
+        if seed not in probe:
+            with suppress(GivenError):  # a seed that cannot be drawn has nothing to say
+                probe[seed] = draw_values(plans, instance_rng(card.full_id, seed))
+    first = _Tried.solve(card, list(probe.values()))
+    if first is None:  # a broken card: drawn once, it fails where it is solved, as ever
+        return plain
+    row_of = {seed: row for row, seed in enumerate(probe)}
+    probed = [row_of[seed] for seed in range(PROBE_DRAWS) if seed in row_of] if drawn else [0]
+    traps = first.declared | first.apart[probed].any(axis=0)
+    first.keep(card, traps)
+    kept = {seed: (first, row_of.get(seed, 0), 0) for seed in seeds}  # (batch, row, stream)
+    further: list[tuple[int, int, dict[str, Array]]] = []  # (seed, stream, values), by seed then stream
+    for seed in dict.fromkeys(seeds) if drawn else ():
+        if not first.apart[row_of[seed]].all():
+            for draw in range(1, TRAP_DRAWS):
+                with suppress(GivenError):  # a further draw that cannot be made is not tried
+                    further.append((seed, draw, draw_values(plans, instance_rng(card.full_id, seed, draw))))
+    more = _Tried.solve(card, [values for _, _, values in further]) if further else None
+    if more is not None and more.apart.shape[1] == traps.size:
+        more.keep(card, traps)
+        for row, (seed, draw, _) in enumerate(further):
+            batch, best, _ = kept[seed]
+            gains = (more.apart[row] >= first.apart[row_of[seed]]).all()  # loses none of draw 0's
+            if gains and more.apart[row].sum() > batch.apart[best].sum():
+                kept[seed] = (more, row, draw)
+    instances = []
+    for seed in seeds:
+        batch, row, draw = kept[seed]
+        instances.append(Instance(card, seed, batch.rows[row], draw, batch.solution.row(row)))
+    return instances
+
+
+@dataclass
+class _Tried:
+    """Draws of one card solved in one batch, and which named mistakes each separates."""
+
+    rows: list[dict[str, Array]]
+    solution: Solution
+    apart: npt.NDArray[np.bool_]  # per row, per named mistake (in `answer_targets` order)
+    declared: npt.NDArray[np.bool_]  # per named mistake: the card's own (not its reference's)
+
+    @classmethod
+    def solve(cls, card: Card, rows: list[dict[str, Array]]) -> _Tried | None:
+        batch = {name: np.stack([values[name] for values in rows]) for name in rows[0]}
+        try:
+            solution = solve(card, batch, batched=True)
+        except EngineError:
+            return None
+        columns = [
+            (separated(target.value, mistake.value, accuracy, batched=True), mistake.line != 0)
+            for _, target, accuracy in answer_targets(card, solution)
+            for mistake in target.mistakes
+        ]
+        apart = np.stack([a for a, _ in columns], axis=1) if columns else np.ones((len(rows), 0), dtype=bool)
+        return cls(rows, solution, apart, np.array([own for _, own in columns], dtype=bool))
+
+    def keep(self, card: Card, traps: npt.NDArray[np.bool_]) -> None:
+        """Keep only the named mistakes that are traps (`traps`, by column)."""
+        kept = iter(traps.tolist())
+        for step, target, _ in answer_targets(card, self.solution):
+            narrowed = replace(target, mistakes=tuple(m for m in target.mistakes if next(kept)))
+            if step is None:
+                self.solution.answer = narrowed
+            else:
+                self.solution.parts[step.name] = narrowed
+        self.apart = self.apart[:, traps]
+        self.declared = self.declared[traps]
 
 
 def placeholders(text: str) -> list[str]:

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from typing import TYPE_CHECKING, Any, Final
 
 from engine.decks.cards import (
     CARD_KINDS,
+    PRECISION_UNITS,
     Card,
     CardKind,
     DeclaredMistake,
     Formula,
     Given,
     PlotSpec,
+    Precision,
+    PrecisionUnit,
     ReferenceUse,
     Step,
     Tolerance,
@@ -37,10 +41,28 @@ if TYPE_CHECKING:
 
 _COMMON_KEYS: Final = frozenset({"kind", "tags", "plot"})
 _ALL_KEYS: Final = _COMMON_KEYS.union(*(row.keys for row in KINDS.values()))
-_STEP_KEYS: Final = frozenset({"name", "prompt", "answer", "options", "tolerance", "mistakes", "output"})
+_STEP_KEYS: Final = frozenset(
+    {"name", "prompt", "answer", "options", "tolerance", "precision", "mistakes", "output"}
+)
 _REFERENCE_KEYS: Final = frozenset({"name", "output", "inputs", "function", "variables"})
 _PLOT_KEYS: Final = frozenset({"function", "variable", "range", "derivative", "mark", "label"})
 _MAX_RTOL: Final = 1.0
+_PRECISION: Final = re.compile(r"\s*([0-9]+)\s*([^\s0-9]+)\s*")
+_PRECISION_SHAPE: Final = (
+    "precision must be a count and a unit: '4 sig' (significant figures) or '3 dp' (decimal places)"
+)
+_PRECISION_SPELLINGS: Final = {
+    "sig": "sig",
+    "significant": "sig",
+    "sf": "sig",
+    "dp": "dp",
+    "decimal": "dp",
+    "places": "dp",
+}
+"""Units a person might write, for the suggestion after a misspelt one (`4 sigfigs`: '4 sig')."""
+_PRECISION_DIGITS: Final[dict[PrecisionUnit, range]] = {"sig": range(1, 16), "dp": range(16)}
+"""Up to 15 digits: all that float64 keeps. A value has at least one significant figure, and
+`0 dp` asks for a whole number."""
 _VARIABLES_SHAPE: Final = "variables must be a list of names or a mapping of name: domain"
 
 
@@ -114,6 +136,10 @@ class QuizReader:
             fields["options"] = self.options(data["options"], self.line_of("options"))
         if "tolerance" in data:
             fields["tolerance"] = self.tolerance(data["tolerance"], self.line_of("tolerance"))
+        if "precision" in data:
+            fields["precision"] = self.precision(
+                data["precision"], self.line_of("precision"), "tolerance" in data
+            )
         if "mistakes" in data:
             fields["mistakes"] = self.mistakes(data["mistakes"], "mistakes")
         if "steps" in data:
@@ -243,8 +269,8 @@ class QuizReader:
         return options
 
     def tolerance(self, raw: object, line: int) -> Tolerance:
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            raw = {"rtol": raw}
+        if isinstance(raw, int | float | str) and not isinstance(raw, bool):
+            raw = {"rtol": raw}  # a bare number is rtol (1e-3, without a dot, is a string to YAML)
         if not isinstance(raw, dict) or not set(raw) <= {"rtol", "atol"}:
             raise self.fail(line, "tolerance must be {rtol: ..., atol: ...}")
         values = {}
@@ -263,6 +289,29 @@ class QuizReader:
                 )
             values[key] = float(value)
         return Tolerance(**values)
+
+    def precision(self, raw: object, line: int, with_tolerance: bool) -> Precision:
+        """`4 sig` or `3 dp`: a whole number of significant figures or decimal places."""
+        if with_tolerance:
+            raise self.fail(line, "give precision or tolerance, not both: the precision sets the tolerance")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raise self.fail(line, f"{_PRECISION_SHAPE} (did you mean '{raw} sig'?)")
+        match = _PRECISION.fullmatch(raw) if isinstance(raw, str) else None
+        if match is None:
+            raise self.fail(line, _PRECISION_SHAPE)
+        count, written = int(match.group(1)), match.group(2)
+        unit = next((unit for unit in PRECISION_UNITS if unit == written), None)
+        if unit is None:
+            close = difflib.get_close_matches(written.lower(), list(_PRECISION_SPELLINGS), n=1)
+            guess = f" (did you mean '{count} {_PRECISION_SPELLINGS[close[0]]}'?)" if close else ""
+            raise self.fail(line, f"unknown precision unit {written!r}{guess}: write sig or dp")
+        digits = _PRECISION_DIGITS[unit]
+        if count not in digits:
+            raise self.fail(
+                line,
+                f"precision {count} {unit}: {PRECISION_UNITS[unit]}s run from {digits[0]} to {digits[-1]}",
+            )
+        return Precision(count, unit)
 
     def mistakes(self, raw: object, key: str, step_line: int | None = None) -> tuple[DeclaredMistake, ...]:
         line = step_line or self.line_of(key)
@@ -370,6 +419,8 @@ class QuizReader:
             answer = self.formula(item["answer"], line, "a step's answer") if "answer" in item else None
             options = self.options(item["options"], line) if "options" in item else ()
             output = str(item["output"]) if item.get("output") is not None else None
+            if "precision" in item and options:
+                raise self.fail(line, f"step {name!r} is a choice: precision applies to numeric parts")
             if answer is None and not options and output is None and "reference" not in self.top_keys:
                 raise self.fail(line, f"step {name!r} needs an answer (or the card a reference)")
             steps.append(
@@ -382,6 +433,11 @@ class QuizReader:
                     mistakes=self.mistakes(item["mistakes"], "steps", line) if "mistakes" in item else (),
                     output=output,
                     line=line,
+                    precision=(
+                        self.precision(item["precision"], line, "tolerance" in item)
+                        if "precision" in item
+                        else None
+                    ),
                 )
             )
         return tuple(steps)

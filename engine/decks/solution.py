@@ -11,13 +11,13 @@ same instance(s).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.decks.cards import Card, DeclaredMistake, Formula, ReferenceUse, Step
+from engine.decks.cards import Accuracy, Card, DeclaredMistake, Formula, ReferenceUse, Step
 from engine.decks.kinds import kind_of
 from engine.errors import EngineError
 from engine.expr.ast import free_names
@@ -58,6 +58,15 @@ class Target:
     mistakes: tuple[KnownMistake, ...] = ()
     broken_mistakes: tuple[tuple[int, str], ...] = ()  # (line, message), for validate
 
+    def row(self, index: int) -> Target:
+        """Instance `index` of a batched target."""
+        return replace(
+            self,
+            value=self.value[index],
+            formula=None if self.formula is None else self.formula[index],
+            mistakes=tuple(replace(mistake, value=mistake.value[index]) for mistake in self.mistakes),
+        )
+
 
 @dataclass
 class Solution:
@@ -66,6 +75,30 @@ class Solution:
     parts: dict[str, Target] = field(default_factory=dict)  # steps cards, by part name
     choices: list[str] = field(default_factory=list)  # choice cards: the right option per instance
     reference_env: dict[str, Array] = field(default_factory=dict)
+
+    def row(self, index: int) -> Solution:
+        """Instance `index` of a batched solution: what solving its values alone gives.
+
+        Every array of a batch has the batch axis first (`evaluate_formula`, and the
+        reference's inputs and outputs, broadcast to it), so one index picks an instance.
+        """
+        return Solution(
+            {name: value[index] for name, value in self.values.items()},
+            None if self.answer is None else self.answer.row(index),
+            {name: part.row(index) for name, part in self.parts.items()},
+            self.choices[index : index + 1],
+            {name: value[index] for name, value in self.reference_env.items()},
+        )
+
+
+def answer_targets(card: Card, solution: Solution) -> list[tuple[Step | None, Target, Accuracy]]:
+    """The numeric answers of an instance (or batch): the card's, or each numeric part's (with
+    its step), and the accuracy each is checked at."""
+    if solution.answer is not None:
+        return [(None, solution.answer, card.accuracy)]
+    return [
+        (step, solution.parts[step.name], step.accuracy) for step in card.steps if step.name in solution.parts
+    ]
 
 
 def evaluate_formula(formula: Formula, env: Mapping[str, Array], *, batched: bool, what: str) -> Array:

@@ -71,7 +71,7 @@ KINDS: Final[dict[CardKind, KindRow]] = {
         needs=(("answer",),),
     ),
     "numeric": KindRow(
-        keys=frozenset({"given", "answer", "reference", "tolerance", "mistakes"}),
+        keys=frozenset({"given", "answer", "reference", "tolerance", "precision", "mistakes"}),
         implied_by=("given", "reference"),
         needs=(("answer", "reference"),),
     ),

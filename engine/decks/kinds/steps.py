@@ -97,7 +97,7 @@ def check_step(instance: Instance, step: Step, answer: str) -> Verdict:
         format_value(goal.value),
         step.name,
         answer,
-        lambda attempt: check_number(goal, answer, step.tolerance, attempt, part=step.name),
+        lambda attempt: check_number(goal, answer, step.accuracy, attempt, part=step.name),
     )
 
 

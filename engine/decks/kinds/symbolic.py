@@ -2,7 +2,9 @@
 
 Equality is decided by `engine.checking.equivalence` (sympy with a deadline, then
 sampling), so any equivalent form is right; a wrong answer is named when it is equivalent
-to one of the card's declared mistakes, or shown where it differs.
+to one of the card's declared mistakes, or shown where it differs. When the two cannot be
+compared at all (both undefined almost everywhere), the answer is neither right nor wrong:
+the verdict says so and is not `judged`, so no session records it, and no mistake is named.
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from engine.checking.boundary import Attempt, failure_message, judged
-from engine.checking.equivalence import Equivalence, equivalent
+from engine.checking.equivalence import UNDECIDED, Equivalence, equivalent
 from engine.checking.verdict import Verdict
 from engine.decks.kinds.base import CardChecks, Kind
 from engine.errors import EngineError
 from engine.expr.parser import parse_with_variables
 from engine.expr.printer import to_unicode
-from engine.render.numbers import format_number
+from engine.render.numbers import format_apart, format_number
 
 if TYPE_CHECKING:
     from engine.decks.cards import Card, Step
@@ -63,6 +65,8 @@ def _check(card: Card, seed: int, answer: str, attempt: Attempt) -> Verdict:
         return Verdict(
             True, interpreted, expected_text, "Correct: equivalent to the expected answer.", score=1.0
         )
+    if not outcome.decided:
+        return Verdict(False, interpreted, expected_text, _undecided(outcome), judged=False)
     for index, mistake in enumerate(card.mistakes):
         try:
             mistake_node = parse_with_variables(mistake.answer.text, card.variables)
@@ -79,17 +83,23 @@ def _check(card: Card, seed: int, answer: str, attempt: Attempt) -> Verdict:
     return Verdict(False, interpreted, expected_text, _explain_difference(outcome))
 
 
+def _undecided(outcome: Equivalence) -> str:
+    reason = outcome.method.removeprefix(UNDECIDED)
+    return f"Undecided: your answer and the expected one could not be compared ({reason}); it is not counted."
+
+
 def _explain_difference(outcome: Equivalence) -> str:
     point = ", ".join(f"{name} = {format_number(value)}" for name, value in outcome.counterexample.items())
     if outcome.undefined:
         return f"Not equivalent: your answer is not a real number where the expected one is (at {point})."
     if outcome.values is None:
         return f"Not equivalent ({outcome.method})."
-    mine, theirs = outcome.values
+    # Digits enough to tell the two apart: 2366841.23 and 2366840 must not both read 2.36684e6.
+    mine, theirs = format_apart(*outcome.values)
     where = f" at {point}" if point else ""
     return (
-        f"Not equivalent: {where.strip() or 'here'}, your answer gives {format_number(mine)}"
-        f" but the expected answer gives {format_number(theirs)}."
+        f"Not equivalent: {where.strip() or 'here'}, your answer gives {mine}"
+        f" but the expected answer gives {theirs}."
     )
 
 

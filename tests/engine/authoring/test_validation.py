@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from engine.authoring.validation import validate
 from tests.conftest import DECKS
 
@@ -101,7 +103,7 @@ def test_bundled_decks_validate_clean() -> None:
     assert report.problems == []
 
 
-def test_a_mistake_that_can_never_be_matched_is_a_warning(write_deck: Callable[..., Path]) -> None:
+def test_a_mistake_that_can_never_be_matched_is_an_error(write_deck: Callable[..., Path]) -> None:
     path = write_deck(
         """
         ## Never matched {#never}
@@ -119,5 +121,106 @@ def test_a_mistake_that_can_never_be_matched_is_a_warning(write_deck: Callable[.
         """
     )
     (problem,) = validate([path], samples=50).problems
-    assert (problem.line, problem.severity) == (9, "warning")
+    assert (problem.line, problem.severity) == (9, "error")
     assert "can never be recognised" in problem.message
+
+
+def test_a_mistake_that_coincides_at_the_stated_precision_is_an_error(
+    write_deck: Callable[..., Path],
+) -> None:
+    path = write_deck(
+        """
+        ## Close {#close}
+
+        ```quiz
+        kind: numeric
+        given:
+          x: uniform(1, 2)
+        answer: x
+        precision: 3 sig
+        mistakes:
+          - {answer: x*(1 + 1e-6), feedback: a hair off}
+        ```
+
+        {x}?
+        """
+    )
+    (problem,) = validate([path], samples=50).problems
+    assert (problem.line, problem.severity) == (10, "error")
+    assert problem.message.startswith(
+        "this mistake cannot be told from the answer to 3 significant figures on any of the 50 sampled"
+        " instances, so it can never be recognised"
+    )
+
+
+@pytest.mark.parametrize(("low", "warned"), [(-1, False), (-0.1, True)])
+def test_a_trap_that_seldom_differs_from_the_answer_is_a_warning(
+    low: float, warned: bool, write_deck: Callable[..., Path]
+) -> None:
+    path = write_deck(
+        f"""
+        ## Absolute {{#abs}}
+
+        ```quiz
+        kind: numeric
+        given:
+          x: uniform({low}, 1)
+        answer: abs(x)
+        mistakes:
+          - {{answer: x, feedback: Negative x has a positive absolute value.}}
+        ```
+
+        |{{x}}|?
+        """
+    )
+    problems = validate([path], samples=200).problems
+    assert [(p.line, p.severity) for p in problems] == ([(9, "warning")] if warned else [])
+    if warned:  # half the draws coincide: drawing finds a negative x; 95% of them: it often does not
+        assert "so even 16 draws often miss where it can" in problems[0].message
+
+
+def test_a_reference_trap_the_precision_cannot_see_is_a_warning(write_deck: Callable[..., Path]) -> None:
+    card = """
+        ## GELU {{#gelu}}
+
+        ```quiz
+        kind: numeric
+        given:
+          x: uniform(-3, 3)
+        reference: gelu
+        {precision}
+        ```
+
+        GELU({{x}})?
+        """
+    (problem,) = validate([write_deck(card.format(precision=""))], samples=200).problems
+    assert (problem.line, problem.severity) == (7, "warning")
+    assert problem.message.startswith(
+        "the reference's mistake 'tanh-approximation' cannot be told from the answer"
+    )
+    assert validate([write_deck(card.format(precision="precision: 5 sig"))], samples=200).problems == []
+
+
+def test_a_mistake_that_is_never_a_number_is_an_error(write_deck: Callable[..., Path]) -> None:
+    path = write_deck(
+        """
+        ## Overflow {#overflow}
+
+        ```quiz
+        kind: numeric
+        given:
+          z: uniform(800, 900)
+        answer: 1/(1 + exp(-z))
+        mistakes:
+          - {answer: exp(z), feedback: You forgot the denominator.}
+        ```
+
+        σ({z})?
+        """
+    )
+    (problem,) = validate([path], samples=50).problems
+    assert (problem.line, problem.severity) == (9, "error")
+    assert (
+        problem.message
+        == "this mistake is NaN or infinite on all 50 sampled instances, so it can never be recognised"
+    )

@@ -38,10 +38,12 @@ def test_numeric_card_accepts_rounded_answers_and_names_the_tanh_mistake(starter
     instance = draw_instance(starter.find_card("starter/gelu-at-point"), seed=3)
     x = float(instance.values["x"])
     assert f"x = {format_number(x)}" in instance.prompt
-    assert check_answer(instance, f"{gelu(x):.4g}").correct
+    assert instance.prompt.endswith("Give the answer to 5 decimal places.")
+    assert check_answer(instance, f"{gelu(x):.5f}").correct
+    assert not check_answer(instance, f"{gelu(x):.4f}").correct
     tanh_gelu = 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
-    verdict = check_answer(instance, repr(tanh_gelu))
-    if abs(tanh_gelu - gelu(x)) > 1e-3 * abs(gelu(x)):  # distinguishable at this tolerance
+    for written in (repr(tanh_gelu), f"{tanh_gelu:.5f}"):  # drawn where the two differ at 5 places
+        verdict = check_answer(instance, written)
         assert not verdict.correct
         assert verdict.mistake == "tanh-gelu"
     sigmoid_gelu = x / (1 + math.exp(-1.702 * x))

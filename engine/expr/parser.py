@@ -24,8 +24,10 @@ Reading conventions (shown back to the user by the printer, so they can see them
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 from engine.errors import ExpressionError
 from engine.expr.ast import BinOp, Call, Constant, Name, Neg, Node, Number
@@ -40,6 +42,9 @@ from engine.expr.names import (
 from engine.expr.pratt import IMPLICIT_POWER, POSTFIX_POWER, PrattParser
 from engine.expr.tokenizer import MAX_TOKENS, Token, tokenize
 from engine.expr.tree_checks import check_conditions, check_depth, check_eye_sizes, check_powers
+
+_LOG_BASE: Final = re.compile(r"log_([0-9]{1,6}|[A-Za-z][A-Za-z0-9]*)")
+"""A logarithm with its base as a subscript (`log₁₀`, `log_2`, `log_b`): how bases are printed."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,9 @@ class _Parser(PrattParser):
         if function is not None:
             return self.call(function, token)
         name = token.text
+        based = _LOG_BASE.fullmatch(name)
+        if based is not None and self.at("op", "(") and not self.is_variable(name):
+            return self.log_with_base(based.group(1), token)
         if self.is_variable(name):
             return Name(name)
         if name in CONSTANTS:
@@ -140,6 +148,17 @@ class _Parser(PrattParser):
             f"unknown name {name!r} at column {token.pos + 1}; this card's variables: {known}{hint}",
             token.pos,
         )
+
+    def log_with_base(self, base: str, token: Token) -> Node:
+        """`log₁₀(x)`, `log_2(x)`, `log_b(x)`: log(x, base), as the printer writes it back."""
+        args = self.argument_list(token, "log")
+        if len(args) != 1:
+            raise ExpressionError(f"{token.text} at column {token.pos + 1} takes one argument", token.pos)
+        (argument,) = args
+        if base.isdigit():
+            return Call("log", (argument, Number(base)))
+        base_node = self.name(Token("name", base, token.pos + 4))
+        return Call("log", (argument, base_node))
 
     def split_name(self, name: str) -> list[tuple[str, int]] | None:
         """Split `xy` into x and y, or `pix` into π and x, when every piece is a known

@@ -7,12 +7,15 @@ doubt: `1/2x` comes back as `1/(2·x)`, `-x^2` as `−x²`.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from engine.expr.ast import BinOp, Call, Compare, Constant, Index, ListExpr, Name, Neg, Node, Number
-from engine.expr.names import FUNCTIONS, GREEK, display_name
+from engine.expr.names import FUNCTIONS, GREEK, SUBSCRIPT_DIGITS, display_name
 
 _SUPERSCRIPT: Final = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_SUBSCRIPT: Final = str.maketrans("0123456789", SUBSCRIPT_DIGITS)
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _COMPARE_SIGNS: Final = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "=": "="}
 
 _ATOM: Final = 100
@@ -96,6 +99,8 @@ def _render(node: Node) -> tuple[str, int]:
             return f"|{_render(arg)[0]}|", precedence
         case Call("sqrt", (arg,)):
             return "√" + _wrapped(arg, _precedence(arg) < _ATOM or isinstance(arg, Call)), precedence
+        case Call("log", (arg, base)):  # log₁₀(x), log_b(x), else log(x, b): never ln(x, b)
+            return _logarithm(_render(arg)[0], _render(base)[0]), precedence
         case Call(func, args):
             shown = FUNCTIONS[func].display
             return f"{shown}({', '.join(_render(a)[0] for a in args)})", precedence
@@ -104,3 +109,12 @@ def _render(node: Node) -> tuple[str, int]:
         case Index(base, index):
             return f"{_render(base)[0]}[{_render(index)[0]}]", precedence
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def _logarithm(argument: str, base: str) -> str:
+    """A logarithm with a base as people write it, and as the parser reads it back."""
+    if base.isdigit():
+        return f"log{base.translate(_SUBSCRIPT)}({argument})"
+    if _PLAIN_NAME.fullmatch(base):
+        return f"log_{base}({argument})"
+    return f"log({argument}, {base})"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.checking.equivalence import equivalent
+from engine.errors import ExpressionError
 from engine.expr.ast import BinOp, Call, Name, Neg, Number
 from engine.expr.parser import ParseOptions, parse
 from engine.expr.printer import to_unicode
@@ -138,3 +139,28 @@ def test_round_trip_of_every_node_shape() -> None:
         again = parse(printed, OPTIONS)
         assert equivalent(again, tree).equal, printed
         assert to_unicode(again) == printed
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("log(x, 10)", "log₁₀(x)"),
+        ("log(x, 2)", "log₂(x)"),
+        ("log(x, 1000)", "log₁₀₀₀(x)"),
+        ("log(x + 1, b)", "log_b(x + 1)"),
+        ("log(x, e)", "log_e(x)"),
+        ("log(x, 2.5)", "log(x, 2.5)"),
+        ("log(x, b + 1)", "log(x, b + 1)"),
+        ("log(x, beta1)", "log(x, β₁)"),
+        ("log(x)", "ln(x)"),
+    ],
+)
+def test_a_logarithm_shows_its_base_and_reads_back(text: str, shown: str) -> None:
+    node = parse(text)
+    assert to_unicode(node) == shown
+    assert parse(shown) == node
+
+
+def test_a_subscripted_log_takes_one_argument() -> None:
+    with pytest.raises(ExpressionError, match="takes one argument"):
+        parse("log_2(x, 3)")

@@ -18,8 +18,10 @@ class Verdict:
     part: str | None = None  # the step this verdict is about, on a steps card
     parts: tuple[Verdict, ...] = field(default_factory=tuple)
     judged: bool = True
-    """False when the checker itself failed on a readable answer (a bug of ours, logged):
-    the answer is neither right nor wrong, so it is never recorded against the learner."""
+    """False when the answer is neither right nor wrong, so it is never recorded against the
+    learner: the checker itself failed on a readable answer (a bug of ours, logged, with
+    `error` set), or a symbolic answer could not be compared with the expected one (the two
+    undefined almost everywhere, say: `error` is None and `feedback` says so)."""
 
     @property
     def readable(self) -> bool:

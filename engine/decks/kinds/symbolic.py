@@ -3,8 +3,9 @@
 Equality is decided by `engine.checking.equivalence` (sympy with a deadline, then
 sampling), so any equivalent form is right; a wrong answer is named when it is equivalent
 to one of the card's declared mistakes, or shown where it differs. When the two cannot be
-compared at all (both undefined almost everywhere), the answer is neither right nor wrong:
-the verdict says so and is not `judged`, so no session records it, and no mistake is named.
+compared (undefined almost everywhere, or beyond what float64 and sympy can tell), the
+answer is neither right nor wrong: the verdict says so and is not `judged`, so no session
+records it, and no mistake is named.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from engine import Card, Catalog, ReviewStore, Settings, Verdict
     from quizapp.app import QuizApp
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_UNDECIDED = 0, 1, 2, 3, 4
 """3: an error nobody expected (a bug): a command prints it in one line; the app, whose
 traceback Textual printed, stopped on it."""
 
@@ -303,6 +303,8 @@ def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO)
         print(json.dumps(verdict.to_json(), ensure_ascii=False), file=out)
     else:
         _print_verdict(verdict, out)
+    if verdict.undecided:  # the answer could not be compared with the expected one
+        return EXIT_UNDECIDED
     if not verdict.judged:  # the checker failed (a bug, logged): neither right nor wrong
         return EXIT_INTERNAL
     return EXIT_OK if verdict.correct else EXIT_FAILED

@@ -24,6 +24,12 @@ class Verdict:
     undefined almost everywhere, say: `error` is None and `feedback` says so)."""
 
     @property
+    def undecided(self) -> bool:
+        """True when the answer could not be compared with the expected one (not a failure
+        of the checker): the learner is told so, and it is not counted."""
+        return not self.judged and self.error is None
+
+    @property
     def readable(self) -> bool:
         """False when the answer could not be read at all (a typo, an unknown name): such an
         answer is never recorded; the learner fixes it and submits again."""

@@ -30,7 +30,7 @@ from engine import (
     read_parts,
     split_step_answers,
 )
-from quizapp.screens.study import problem_text
+from quizapp.screens.card_text import problem_text
 from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.prompt_view import PromptView
 
@@ -197,9 +197,13 @@ class DrillScreen(Screen[None]):
             verdict = self.session.check(answer)
             if not verdict.readable:  # read_as let it through: count it as wrong, not lost
                 verdict = replace(verdict, interpreted=answer)
-            if not verdict.judged:  # the checker failed, not the learner: left out, like a broken card
+            if verdict.undecided:  # neither right nor wrong: left out of the drill's score
+                self.app.call_from_thread(self.failed, f"{instance.card.full_id}: {verdict.feedback}")
+                self.session.advance()
+            elif not verdict.judged:  # the checker failed, not the learner: left out, like a broken card
                 raise RuntimeError(verdict.error or verdict.feedback)
-            self.session.record(answer, verdict, duration_ms)
+            else:
+                self.session.record(answer, verdict, duration_ms)
         except StoreError as error:
             self.app.call_from_thread(self.not_saved, answer, error.message)
             return

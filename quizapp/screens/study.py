@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
@@ -32,7 +31,6 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from engine import (
     Answered,
     Card,
-    EngineError,
     Instance,
     Step,
     StoreError,
@@ -41,24 +39,13 @@ from engine import (
     kind_of,
     option_lines,
 )
+from quizapp.screens.card_text import card_title, not_judged_text, problem_text
 from quizapp.screens.study_aside import AsideKeys
 from quizapp.widgets.answer_input import AnswerInput, Submission
 from quizapp.widgets.feedback import FeedbackPanel, VerdictBar, headline, rating_line
 from quizapp.widgets.prompt_view import PromptView
 
 State = Literal["answering", "checking", "revealed", "feedback", "broken"]
-
-
-def problem_text(error: BaseException) -> str:
-    """An error as one line for the learner: the engine's own message, or the kind of failure."""
-    if isinstance(error, EngineError):
-        return error.message
-    return f"{type(error).__name__}: {error}"
-
-
-def card_title(card: Card, detail: str) -> Text:
-    """The card's title and id, styled without markup (a title may hold brackets)."""
-    return Text.assemble((card.title, "bold"), (f"   {card.full_id} · {detail}", "dim"))
 
 
 class StudyScreen(Screen[None]):
@@ -277,8 +264,10 @@ class StudyScreen(Screen[None]):
             if not verdict.readable:
                 self.app.call_from_thread(self.unreadable, serial, text, verdict)
                 return
-            if not verdict.judged:  # the checker failed, not the learner: nothing is recorded
-                self.app.call_from_thread(self.check_failed, serial, verdict.error or verdict.feedback)
+            if not verdict.judged:  # undecided, or the checker failed: nothing is recorded
+                self.app.call_from_thread(
+                    self.check_failed, serial, not_judged_text(verdict), verdict.undecided
+                )
                 return
             answered = self.session.submit(text, verdict, duration_ms)
         except StoreError as error:
@@ -318,12 +307,12 @@ class StudyScreen(Screen[None]):
         self.update_parts()
         self.after_check()
 
-    def check_failed(self, serial: int, message: str) -> None:
+    def check_failed(self, serial: int, message: str, undecided: bool = False) -> None:
         if serial != self.serial:
             return
         instance = self.session.current
         assert instance is not None
-        self.show_broken(instance.card, message)
+        self.show_broken(instance.card, message, undecided)
         self.after_check()
 
     def checked(self, serial: int, answered: Answered) -> None:
@@ -362,19 +351,20 @@ class StudyScreen(Screen[None]):
         elif self.leaving == "session":
             self.finish()
 
-    def show_broken(self, card: Card, message: str) -> None:
-        """A card that cannot be drawn or checked: say so, record nothing, let the session go on."""
+    def show_broken(self, card: Card, message: str, undecided: bool = False) -> None:
+        """A card that cannot be drawn or checked, or an answer that could not be compared
+        (`undecided`): say so, record nothing, let the session go on."""
         self.serial += 1
         self.state = "broken"
-        self.show_header(card, "broken")
+        self.show_header(card, "undecided" if undecided else "broken")
         self.query_one("#answer-box", AnswerInput).display = False
         self.query_one("#reveal-hint", Static).display = False
+        where = "" if undecided else " `quizapp validate` shows the deck's problems."
         self.query_one("#feedback", FeedbackPanel).show_text(
-            f"{message}\n\nNothing was recorded for this card. `quizapp validate` shows the deck's problems."
+            f"{message}\n\nNothing was recorded for this card.{where}"
         )
-        self.query_one("#verdict-bar", VerdictBar).show(
-            "⚠ This card is broken and was skipped.", "broken", "Enter goes on to the next card."
-        )
+        headline = "? Undecided: not counted." if undecided else "⚠ This card is broken and was skipped."
+        self.query_one("#verdict-bar", VerdictBar).show(headline, "broken", "Enter goes on to the next card.")
         self.focus_card()
 
     # -- flash cards, ratings, moving on ---------------------------------------------------

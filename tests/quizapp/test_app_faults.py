@@ -20,7 +20,7 @@ from textual.widgets import Input
 from engine.storage import ReviewStore
 from quizapp.app import QuizApp
 from quizapp.commands import EXIT_INTERNAL, EXIT_OK, app_exit_status
-from tests.pilot import settle
+from tests.pilot import feedback_text, settle
 from tests.quizapp.test_app_learner import DECK, assert_running, make_app, open_card, type_keys, wait_for
 
 
@@ -149,3 +149,34 @@ def test_an_unexpected_error_gives_a_non_zero_exit_status(store: ReviewStore, de
 
     quits.run(headless=True, size=(80, 24), auto_pilot=leave)
     assert app_exit_status(quits) == EXIT_OK
+
+
+async def test_an_undecided_answer_is_said_so_and_not_recorded(
+    store: ReviewStore, deck: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two expressions that cannot be compared are neither right nor wrong: nothing is counted."""
+    from engine import Verdict
+
+    undecided = Verdict(
+        False,
+        "log(−x)",
+        "log(x)",
+        "Undecided: your answer and the expected one could not be compared.",
+        judged=False,
+    )
+    app = make_app(store, deck)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_card(app, pilot, "residual")
+        monkeypatch.setattr(screen.session, "check", lambda *args, **kwargs: undecided)
+        await type_keys(pilot, "yhat⏎")
+        await wait_for(app, pilot, lambda: screen.state == "broken")
+        shown = feedback_text(app)
+        assert "? Undecided: not counted." in shown
+        assert "Your answer: log(−x)" in shown
+        assert "broken" not in shown
+        assert_running(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+    assert store.reviews() == []

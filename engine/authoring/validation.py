@@ -13,28 +13,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.authoring.disagreement import search
+from engine.authoring.givens import check_givens
+from engine.authoring.plot_check import check_plot
+from engine.authoring.symbolic_points import symbolic_points
 from engine.checking.equivalence import equivalent
 from engine.decks.cards import Accuracy, Card, Formula, Tolerance
 from engine.decks.catalog import Catalog
 from engine.decks.instance import (
     TRAP_DRAWS,
     GivenError,
-    draw_values,
-    instance_rng,
+    draw_batch,
     placeholders,
     plan_givens,
 )
 from engine.decks.kinds import kind_of
 from engine.decks.kinds.choice import option_index
-from engine.decks.kinds.numeric import separated
+from engine.decks.kinds.numeric import agree, close_at_scale, mistakes_matching_over, separated
+from engine.decks.kinds.steps import formula_only_parts
 from engine.decks.loader import unexpected_error
 from engine.decks.problems import Problem, Severity
 from engine.decks.solution import (
     FormulaError,
+    KnownMistake,
     Target,
     card_output,
     evaluate_formula,
@@ -55,7 +61,7 @@ DEFAULT_SAMPLES = 200
 MAX_SAMPLES = 100_000
 """The most instances per card `validate` draws: each is held in memory at once (one batch),
 and far beyond this the check finds nothing new, only runs on."""
-STRICT_RTOL = 1e-7  # formula against torch: far stricter than a learner's tolerance
+STRICT_RTOL = 1e-7  # formula against torch, of the answer's scale over the batch (`agree`)
 STRICT_ATOL = 1e-12
 UNTESTED_SHARE = 0.01
 """The share of instances that may leave a named mistake untested before `validate` warns.
@@ -100,10 +106,6 @@ def validate(
     return ValidationReport(sorted(set(problems)), len(catalog.decks), cards)
 
 
-PLOT_SAMPLES = 20
-"""Instances whose plot is drawn by `validate` (a plot is cheap, but 200 of them are not needed)."""
-
-
 class CardValidator:
     def __init__(self, card: Card, samples: int, seed: int, device: str = "auto") -> None:
         self.card = card
@@ -112,8 +114,14 @@ class CardValidator:
         self.seed = seed
         self.problems: list[Problem] = []
 
-    def report(self, line: int, message: str, severity: Severity = "error") -> None:
-        self.problems.append(Problem(self.card.path, line, severity, message))
+    def report(
+        self, line: int, message: str, severity: Severity = "error", *, code: str, **found: Any
+    ) -> None:
+        """A problem of the card (its part: the step at `line`); `found`: the instance's seed, inputs,
+        formula and torch values, mistake, for `--json` (see `Problem`)."""
+        part = next((step.name for step in self.card.steps if step.line == line), None)
+        problem = Problem(self.card.path, line, severity, message, code, self.card.full_id, part, **found)
+        self.problems.append(problem)
 
     def run(self) -> list[Problem]:
         """Every problem of the card; an unexpected exception is one more, never a traceback.
@@ -125,7 +133,8 @@ class CardValidator:
         try:
             self.checks()
         except Exception as error:
-            self.report(card.line, f"card {card.full_id!r} could not be checked: {unexpected_error(error)}")
+            message = f"card {card.full_id!r} could not be checked: {unexpected_error(error)}"
+            self.report(card.line, message, code="internal-error")
         return self.problems
 
     def checks(self) -> None:
@@ -139,41 +148,7 @@ class CardValidator:
         except _Stop:
             pass
         if card.plot is not None:
-            self.plot()
-
-    def plot(self) -> None:
-        """The plot must evaluate over its range, for every sampled instance (up to `PLOT_SAMPLES`)."""
-        from engine.decks.plot import PlotError, plot_data
-
-        card = self.card
-        assert card.plot is not None
-        try:
-            plans = plan_givens(card.given)
-        except GivenError:
-            return  # reported with the givens
-        for index in range(min(self.samples, PLOT_SAMPLES)):
-            seed = self.seed + index
-            try:
-                data = plot_data(card.plot, draw_values(plans, instance_rng(card.full_id, seed)))
-            except GivenError:
-                return  # reported with the givens
-            except PlotError as error:
-                self.report(card.plot.line, error.message)
-                return
-            where = f"over [{data.xs[0]:g}, {data.xs[-1]:g}] (seed {seed})"
-            if data.finite_share < 0.5:
-                self.report(card.plot.line, f"the plot function is not a real number at most points {where}")
-                return
-            if data.dys is not None and not np.isfinite(data.dys).any():
-                self.report(card.plot.line, f"the plot derivative is not a real number anywhere {where}")
-                return
-            if data.mark is not None and not data.xs[0] <= data.mark[0] <= data.xs[-1]:
-                self.report(
-                    card.plot.line,
-                    f"the marked point {data.mark[0]:g} is outside the plot range {where}",
-                    "warning",
-                )
-                return
+            check_plot(card, self.samples, self.seed, self)
 
     def value_names(self) -> set[str]:
         names = {g.name for g in self.card.given}
@@ -185,13 +160,14 @@ class CardValidator:
                 self.report(
                     line,
                     f"placeholder {{{name}}} has no value (givens: {', '.join(sorted(known)) or 'none'})",
+                    code="placeholder-without-value",
                 )
 
     def parse(self, formula: Formula, names: Iterable[str], what: str) -> Node:
         try:
             return parse(formula.text, ParseOptions(variables=frozenset(names)))
         except ExpressionError as error:
-            self.report(formula.line, f"{what}: {error.message}")
+            self.report(formula.line, f"{what}: {error.message}", code="formula-error")
             raise _Stop from error
 
     # -- symbolic --------------------------------------------------------------------------
@@ -203,7 +179,7 @@ class CardValidator:
         try:
             to_sympy(answer)
         except ExpressionError as error:
-            self.report(card.answer.line, f"answer: {error.message}")
+            self.report(card.answer.line, f"answer: {error.message}", code="formula-error")
             raise _Stop from error
         self.defined_somewhere(answer, card.variables, card.answer.line)
         if card.reference is not None:
@@ -219,27 +195,29 @@ class CardValidator:
                         mistake.answer.line,
                         "this mistake is equivalent to the answer, so it can never be recognised",
                         "warning",
+                        code="mistake-equivalent",
+                        mistake=mistake.name,
                     )
             except EngineError as error:
-                self.report(mistake.answer.line, f"mistake cannot be evaluated: {error.message}")
+                message = f"mistake cannot be evaluated: {error.message}"
+                self.report(mistake.answer.line, message, code="formula-error", mistake=mistake.name)
 
     def symbolic_against_torch(self, answer: Node, line: int) -> None:
         """Evaluate the answer at random points of its variables and compare with torch there."""
         card = self.card
-        rng = np.random.default_rng(self.seed)
-        points = {name: domain.sample(rng, self.samples) for name, domain in card.variables.items()}
+        points = symbolic_points(card, self.samples, np.random.default_rng(self.seed), self.device)
         try:
             outputs, env, mistakes = run_card_reference(card, points, batched=True, device=self.device)
             output = card_output(card, outputs)
         except FormulaError as error:
-            self.report(error.line, error.message)
+            self.report(error.line, error.message, code=error.code)
             return
         assert output is not None and card.reference is not None
         formula = np.asarray(evaluate(answer, points, batched=True).data, dtype=np.float64)
         torch_value = outputs[output]
         formula = np.broadcast_to(formula, torch_value.shape)
         both = np.isfinite(formula) & np.isfinite(torch_value)
-        close = np.isclose(formula, torch_value, rtol=STRICT_RTOL, atol=STRICT_ATOL) | ~both
+        close = close_at_scale(formula, torch_value, torch_value, STRICT_RTOL) | ~both
         if close.all():
             return
         wrong = ~close
@@ -250,22 +228,25 @@ class CardValidator:
             f" formula {format_number(float(formula[index]))}, torch {format_number(float(torch_value[index]))}"
             f" ({int(wrong.sum())} of {wrong.size} points)"
         )
-        for mistake in mistakes:
-            if mistake.output != output:
-                continue
+        known = []
+        for mistake in (m for m in mistakes if m.output == output):
             try:
                 wrong_value = evaluate_formula(Formula(mistake.formula, 0), env, batched=True, what="mistake")
             except FormulaError:
                 continue
-            if np.allclose(
-                np.broadcast_to(wrong_value, formula.shape)[wrong],
-                formula[wrong],
-                rtol=STRICT_RTOL,
-                atol=STRICT_ATOL,
-            ):
-                message += f"; it matches the known mistake {mistake.name!r}: {mistake.explanation}"
-                break
-        self.report(line, message)
+            known.append(
+                KnownMistake(mistake.name, mistake.explanation, np.broadcast_to(wrong_value, formula.shape))
+            )
+        matched = mistakes_matching_over(formula, known, wrong, torch_value)
+        self.report(
+            line,
+            message + _matches(matched),
+            code="formula-disagrees-with-torch",
+            inputs=tuple((name, format_number(float(values[index]))) for name, values in points.items()),
+            formula=format_number(float(formula[index])),
+            torch=format_number(float(torch_value[index])),
+            mistake=matched[0].name if matched else None,
+        )
 
     def defined_somewhere(self, node: Node, domains: Mapping[str, Domain], line: int) -> None:
         rng = np.random.default_rng(self.seed)
@@ -273,12 +254,15 @@ class CardValidator:
         try:
             value = evaluate(node, points, batched=True)
         except EngineError as error:
-            self.report(line, f"answer cannot be evaluated: {error.message}")
+            self.report(line, f"answer cannot be evaluated: {error.message}", code="formula-error")
             raise _Stop from error
         if value.rank != 0:
-            self.report(line, "a symbolic answer must be a single expression, not a vector")
+            self.report(
+                line, "a symbolic answer must be a single expression, not a vector", code="answer-not-scalar"
+            )
         elif not np.isfinite(value.data).any():
-            self.report(line, f"answer is not a real number at any of {self.samples} sampled points")
+            message = f"answer is not a real number at any of {self.samples} sampled points"
+            self.report(line, message, code="answer-undefined")
 
     # -- cards with instances ----------------------------------------------------------------
 
@@ -287,27 +271,23 @@ class CardValidator:
         try:
             plans = plan_givens(card.given)
         except GivenError as error:
-            self.report(error.line or card.line, error.message)
+            self.report(error.line or card.line, error.message, code="invalid-given")
             raise _Stop from error
-        instances: list[dict[str, Array]] = []
-        for index in range(self.samples):
-            try:
-                instances.append(draw_values(plans, instance_rng(card.full_id, self.seed + index)))
-            except GivenError as error:
-                self.report(error.line or card.line, f"{error.message} (seed {self.seed + index})")
-                raise _Stop from error
-        batch = (
-            {name: np.stack([values[name] for values in instances]) for name in instances[0]}
-            if instances
-            else {}
-        )
+        try:  # all seeds at once, each row what drawing its seed alone gives
+            batch = draw_batch(plans, card.full_id, range(self.seed, self.seed + self.samples))
+        except GivenError as error:
+            seed = self.seed if error.seed is None else error.seed
+            message = f"{error.message} (seed {seed})"
+            self.report(error.line or card.line, message, code="invalid-given", seed=seed)
+            raise _Stop from error
         for plan in plans:
             if plan.formula is not None:  # drawn values are finite by construction; derived ones may not be
                 self.finite(batch[plan.name], f"given {plan.name!r}", plan.line, batch)
+        check_givens(card, plans, batch, self)
         try:
             solution = solve(card, batch, batched=True, device=self.device)
         except FormulaError as error:
-            self.report(error.line, error.message)
+            self.report(error.line, error.message, code=error.code)
             raise _Stop from error
         if card.options:  # a choice card
             if card.reference is None:
@@ -323,6 +303,10 @@ class CardValidator:
                 self.choice(step.options, step.answer, step.line)
             else:
                 self.target(solution.parts[step.name], f"step {step.name!r}", step.line, batch, step.accuracy)
+        for found in search(card, plans, batch, solution, rtol=STRICT_RTOL, device=self.device):
+            self.report(found.line, found.message, code="formula-disagrees-with-torch", **found.fields)
+        for line, message in formula_only_parts(card, solution):
+            self.report(line, message, "warning", code="part-unchecked-by-torch")
 
     def target(
         self, target: Target, what: str, line: int, batch: Mapping[str, Array], accuracy: Accuracy
@@ -338,7 +322,7 @@ class CardValidator:
         if target.formula is not None:
             self.agrees_with_torch(target, what, target.formula_line or line, batch)
         for mistake_line, message in target.broken_mistakes:
-            self.report(mistake_line, message)
+            self.report(mistake_line, message, code="formula-error")
         for mistake in target.mistakes:
             apart = separated(value, mistake.value, accuracy, batched=True)
             if apart.all():
@@ -350,6 +334,8 @@ class CardValidator:
                         mistake.line,
                         f"this mistake is NaN or infinite on all {apart.size} sampled instances,"
                         " so it can never be recognised",
+                        code="mistake-not-finite",
+                        mistake=mistake.name,
                     )
                 elif mistake.line:  # a reference's mistake none of the draws separate is not tested here
                     self.report(
@@ -357,6 +343,8 @@ class CardValidator:
                         f"this mistake cannot be told from the {what} {at} on any of the {apart.size}"
                         " sampled instances, so it can never be recognised: ask for more precision,"
                         " or draw givens where the two differ",
+                        code="mistake-indistinguishable",
+                        mistake=mistake.name,
                     )
                 continue
             together = int((~apart).sum())
@@ -369,14 +357,16 @@ class CardValidator:
                     f" instances (the first at seed {seed}), so even {TRAP_DRAWS} draws often miss"
                     " where it can: draw givens where the two differ, or ask for more precision",
                     "warning",
+                    code="mistake-seldom-distinguishable",
+                    seed=seed,
+                    mistake=mistake.name,
                 )
 
     def agrees_with_torch(self, target: Target, what: str, line: int, batch: Mapping[str, Array]) -> None:
         """The author's formula against torch, instance by instance, at a strict tolerance."""
         assert target.formula is not None and self.card.reference is not None
         formula = np.broadcast_to(target.formula, target.value.shape)
-        close = np.asarray(np.isclose(formula, target.value, rtol=STRICT_RTOL, atol=STRICT_ATOL))
-        wrong = ~close.reshape(close.shape[0], -1).all(axis=1)
+        wrong = ~agree(formula, target.value, target.value, STRICT_RTOL)
         if not wrong.any():
             return
         index = int(np.argmax(wrong))
@@ -386,15 +376,18 @@ class CardValidator:
             f" ({self.inputs_at(batch, index)}): formula {format_value(formula[index])},"
             f" torch {format_value(target.value[index])} ({int(wrong.sum())} of {wrong.size} instances)"
         )
-        for mistake in target.mistakes:
-            if (
-                mistake.line == 0
-                and mistake.value.shape == formula.shape
-                and np.allclose(mistake.value[wrong], formula[wrong], rtol=STRICT_RTOL, atol=STRICT_ATOL)
-            ):
-                message += f"; it matches the known mistake {mistake.name!r}: {mistake.feedback}"
-                break
-        self.report(line, message)
+        known = [mistake for mistake in target.mistakes if mistake.line == 0]
+        matched = mistakes_matching_over(formula, known, wrong, target.value)
+        self.report(
+            line,
+            message + _matches(matched),
+            code="formula-disagrees-with-torch",
+            seed=self.seed + index,
+            inputs=_inputs(batch, index),
+            formula=format_value(formula[index]),
+            torch=format_value(target.value[index]),
+            mistake=matched[0].name if matched else None,
+        )
 
     def computed_choices(self, choices: list[str], card: Card) -> None:
         """Every option the reference computes is listed, and the draw changes the answer."""
@@ -402,7 +395,9 @@ class CardValidator:
         missing = sorted({c for c in choices if c.lower() not in lowered})
         if missing:
             self.report(
-                card.line, f"the reference computes {', '.join(map(repr, missing))}, which is not an option"
+                card.line,
+                f"the reference computes {', '.join(map(repr, missing))}, which is not an option",
+                code="answer-not-an-option",
             )
         drawn = any(isinstance(g.spec, str) and "(" in g.spec for g in card.given)
         if drawn and len(set(choices)) == 1 and len(choices) > 1:
@@ -411,12 +406,11 @@ class CardValidator:
                 f"the answer is {choices[0]!r} in all {len(choices)} sampled instances:"
                 " the random draw never changes it",
                 "warning",
+                code="option-never-changes",
             )
 
     def inputs_at(self, batch: Mapping[str, Array], index: int) -> str:
-        return ", ".join(
-            f"{name}={format_value(values[index])}" for name, values in batch.items() if values.ndim >= 1
-        )
+        return ", ".join(f"{name}={value}" for name, value in _inputs(batch, index))
 
     def choice(self, options: tuple[str, ...], answer: Formula | None, line: int) -> None:
         if answer is None:
@@ -427,7 +421,9 @@ class CardValidator:
             index = -1
         if index < 0 or options[index].lower() != answer.text.strip().lower():
             self.report(
-                answer.line or line, f"answer {answer.text!r} is not one of the options: {', '.join(options)}"
+                answer.line or line,
+                f"answer {answer.text!r} is not one of the options: {', '.join(options)}",
+                code="answer-not-an-option",
             )
 
     def finite(self, data: Array, what: str, line: int, batch: Mapping[str, Array]) -> None:
@@ -439,7 +435,21 @@ class CardValidator:
                 line,
                 f"{what} is NaN or infinite at seed {self.seed + index} ({inputs}),"
                 f" in {int(bad.sum())} of {len(data)} sampled instances",
+                code="not-finite",
+                seed=self.seed + index,
+                inputs=_inputs(batch, index),
             )
+
+
+def _inputs(batch: Mapping[str, Array], index: int) -> tuple[tuple[str, str], ...]:
+    """Instance `index`'s values, as the messages print them."""
+    return tuple((name, format_value(values[index])) for name, values in batch.items() if values.ndim >= 1)
+
+
+def _matches(mistakes: list[KnownMistake]) -> str:
+    """What a disagreement adds when the formula is known mistakes (closest first): each is a lead."""
+    said = "; it also matches ".join(f"the known mistake {m.name!r}: {m.feedback}" for m in mistakes)
+    return f"; it matches {said}" if said else ""
 
 
 def _accuracy_words(accuracy: Accuracy) -> str:

@@ -1,10 +1,9 @@
 """Draw an instance of a card: its given values, reproducible from (card id, seed).
 
-A numeric card's `given` lists values that are fixed (`0.5`, `[1.0, -2.0]`), drawn
-(`uniform(-3, 3)`, `randint(1, 5)`, `choice(0.9, 0.99)`, `normal(0, 1, shape=[3])`,
-`loguniform(1e-4, 1e-1)`) or derived from earlier ones (`x^2 + 1`). Drawn values are
-rounded to the digits shown in the prompt, so the learner computes with exactly the
-numbers the engine uses.
+How givens are read and drawn (samplers, derived givens, the generator of each (card id,
+seed), many seeds at once) is `engine.decks.drawing`; its names are kept here too, where
+callers have always found them. This module makes instances of those values: the prompt
+and explanation filled in, the expected answers (solved when asked, or already).
 
 A card with named mistakes is drawn where it can test them (`draw_instances`): an
 instance at which a mistake cannot be told from the answer, at the card's precision, is
@@ -13,43 +12,37 @@ drawn again, from further streams of the same (card id, seed).
 
 from __future__ import annotations
 
-import hashlib
-import math
 import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.decks.cards import Card, Given, Precision
+from engine.decks.cards import Card, Precision
+from engine.decks.drawing import MAX_DECIMALS as MAX_DECIMALS
+from engine.decks.drawing import MAX_SAMPLER_MAGNITUDE as MAX_SAMPLER_MAGNITUDE
+from engine.decks.drawing import SAMPLERS as SAMPLERS
+from engine.decks.drawing import GivenError as GivenError
+from engine.decks.drawing import GivenPlan as GivenPlan
+from engine.decks.drawing import Sampler as Sampler
+from engine.decks.drawing import draw_batch as draw_batch
+from engine.decks.drawing import draw_streams
+from engine.decks.drawing import draw_values as draw_values
+from engine.decks.drawing import instance_rng as instance_rng
+from engine.decks.drawing import parse_sampler as parse_sampler
+from engine.decks.drawing import plan_givens as plan_givens
 from engine.decks.kinds.numeric import separated
 from engine.decks.solution import Solution, answer_targets, solve
-from engine.errors import EngineError, EvaluationError, ExpressionError
-from engine.expr.ast import Node
+from engine.errors import EngineError
 from engine.expr.names import canonical_name
-from engine.expr.numeric import evaluate
-from engine.expr.parser import ParseOptions, parse
-from engine.render.numbers import format_number, format_value
+from engine.render.numbers import format_value as format_value
 
 Array = npt.NDArray[np.float64]
-SAMPLERS: Final = ("uniform", "loguniform", "normal", "randint", "choice")
-_SAMPLER_CALL = re.compile(r"^\s*([a-z]+)\s*\((.*)\)\s*$", re.DOTALL)
-_KEYWORD = re.compile(r"^\s*([a-z_]+)\s*=(.*)$", re.DOTALL)
 _PLACEHOLDER = re.compile(r"(?<![\\\w^_{}])\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SHAPE = re.compile(r"^\s*[\[(]?\s*(\d{1,6}(?:\s*,\s*\d{1,6})*)\s*,?\s*[\])]?\s*$")
-_MAX_ELEMENTS: Final = 10_000
-
-
-MAX_SAMPLER_MAGNITUDE: Final = 1e15
-"""The largest magnitude of a sampler's numbers: far beyond any deck's, and every integer
-up to it is exact in float64 (and in numpy's int64, for `randint`)."""
-MAX_DECIMALS: Final = 15
-"""The most decimals a drawn value is rounded to: float64 keeps about 15 significant digits."""
-_MAX_DIMENSIONS: Final = 4
 TRAP_DRAWS: Final = 16
 """The draws tried for one instance of a card with named mistakes (see `draw_instances`). A
 trap that coincides with the answer on a share p of draws is left untested with chance p^16
@@ -57,223 +50,6 @@ trap that coincides with the answer on a share p of draws is left untested with 
 PROBE_DRAWS: Final = 64
 """The draws (the card's seeds 0 to 63) that decide which of its reference's mistakes a card
 can test at all."""
-
-
-class GivenError(EngineError):
-    """A `given` entry that cannot be read or drawn; `line` is the given's, when known."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
-
-
-@dataclass(frozen=True)
-class Sampler:
-    """A parsed sampler call such as `uniform(-3, 3, shape=[2], decimals=3)`."""
-
-    kind: str
-    args: tuple[float, ...]
-    shape: tuple[int, ...] = ()
-    decimals: int | None = None
-
-    def draw(self, rng: np.random.Generator) -> Array:
-        size = self.shape or None
-        a = self.args
-        if self.kind == "uniform":
-            value = rng.uniform(a[0], a[1], size=size)
-        elif self.kind == "loguniform":
-            value = np.exp(rng.uniform(math.log(a[0]), math.log(a[1]), size=size))
-        elif self.kind == "normal":
-            value = rng.normal(a[0], a[1], size=size)
-        elif self.kind == "randint":
-            value = rng.integers(int(a[0]), int(a[1]) + 1, size=size).astype(np.float64)
-        else:
-            value = rng.choice(np.asarray(a, dtype=np.float64), size=size)
-        return _round(np.asarray(value, dtype=np.float64), self.kind, self.decimals)
-
-
-def _round(value: Array, kind: str, decimals: int | None) -> Array:
-    """Round to what the prompt shows: 2 decimals, or 3 significant digits for loguniform."""
-    if kind in ("randint", "choice"):
-        return value
-    if decimals is not None:
-        return np.round(value, decimals)
-    if kind == "loguniform":
-        exponent = np.floor(np.log10(np.abs(value)))
-        return np.round(value / 10.0**exponent, 2) * 10.0**exponent
-    return np.round(value, 2)
-
-
-def _constant(text: str) -> float:
-    value = evaluate(parse(text, ParseOptions(allow_names=False, allow_lists=False)))
-    if value.data.size != 1:
-        raise GivenError(f"{text.strip()[:40]!r} is not a single number")
-    return float(value.data.reshape(()))
-
-
-def _split_arguments(text: str) -> list[str]:
-    parts, depth, current = [], 0, ""
-    for char in text:
-        depth += char in "(["
-        depth -= char in ")]"
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    return [p for p in parts if p.strip()]
-
-
-def parse_sampler(text: str) -> Sampler | None:
-    """The sampler a given's text calls, None if it is not a sampler call.
-
-    Raises GivenError for a call that could not be drawn from: every number must be
-    finite and within ±`MAX_SAMPLER_MAGNITUDE` (numpy fails on `randint(0, 10^100)` and
-    `uniform(0, 1/0)`), `randint`'s bounds whole, `decimals` a whole number from 0 to
-    `MAX_DECIMALS`, and `shape` at most `_MAX_ELEMENTS` elements in at most
-    `_MAX_DIMENSIONS` dimensions.
-    """
-    match = _SAMPLER_CALL.match(text)
-    if match is None or match.group(1) not in SAMPLERS:
-        return None
-    kind = match.group(1)
-    positional: list[float] = []
-    shape: tuple[int, ...] = ()
-    decimals: int | None = None
-    try:
-        for argument in _split_arguments(match.group(2)):
-            keyword = _KEYWORD.match(argument)
-            if keyword is None:
-                positional.append(_sampler_number(kind, argument))
-            elif keyword.group(1) == "shape":
-                shape = _shape(keyword.group(2))
-            elif keyword.group(1) == "decimals":
-                decimals = _decimals(kind, keyword.group(2))
-            else:
-                raise GivenError(f"{kind}() takes shape= and decimals=, not {keyword.group(1)}=")
-    except (ExpressionError, EvaluationError) as error:
-        raise GivenError(f"in {kind}(): {error.message}") from error
-    expected = {"uniform": 2, "loguniform": 2, "normal": 2, "randint": 2}.get(kind)
-    if expected is not None and len(positional) != expected:
-        raise GivenError(f"{kind}() takes {expected} numbers, got {len(positional)}")
-    if kind == "choice" and not positional:
-        raise GivenError("choice() needs at least one value")
-    if kind in ("uniform", "loguniform", "randint") and not positional[0] < positional[1] + (
-        kind == "randint"
-    ):
-        raise GivenError(f"{kind}({positional[0]:g}, {positional[1]:g}) is an empty range")
-    if kind == "loguniform" and positional[0] <= 0:
-        raise GivenError("loguniform() needs positive bounds")
-    if kind == "normal" and positional[1] <= 0:
-        raise GivenError("normal() needs a positive standard deviation")
-    if kind == "randint" and not all(bound == int(bound) for bound in positional):
-        raise GivenError(f"randint({positional[0]:g}, {positional[1]:g}) needs whole-number bounds")
-    return Sampler(kind, tuple(positional), shape, decimals)
-
-
-def _sampler_number(kind: str, text: str) -> float:
-    value = _constant(text)
-    if not abs(value) <= MAX_SAMPLER_MAGNITUDE:  # also NaN
-        raise GivenError(
-            f"{kind}() takes finite numbers within ±{format_number(MAX_SAMPLER_MAGNITUDE)},"
-            f" got {format_number(value)}"
-        )
-    return value
-
-
-def _shape(text: str) -> tuple[int, ...]:
-    """`[2, 3]` (or `(2, 3)`, or `3`): positive whole numbers, `_MAX_ELEMENTS` elements at most."""
-    match = _SHAPE.match(text)
-    shape = tuple(int(d) for d in re.findall(r"\d+", match.group(1))) if match else ()
-    if not shape or len(shape) > _MAX_DIMENSIONS or min(shape) < 1 or math.prod(shape) > _MAX_ELEMENTS:
-        raise GivenError(
-            f"bad shape {text.strip()[:40]!r}: at most {_MAX_DIMENSIONS} positive sizes,"
-            f" {_MAX_ELEMENTS:,} elements in all"
-        )
-    return shape
-
-
-def _decimals(kind: str, text: str) -> int:
-    value = _constant(text)
-    if not (0 <= value <= MAX_DECIMALS and value == int(value)):  # also NaN
-        raise GivenError(
-            f"{kind}() decimals= must be a whole number from 0 to {MAX_DECIMALS}, got {format_number(value)}"
-        )
-    return int(value)
-
-
-@dataclass(frozen=True)
-class GivenPlan:
-    """How to produce one given: a sampler, or an expression of numbers and earlier givens."""
-
-    name: str
-    sampler: Sampler | None
-    formula: Node | None
-    line: int
-
-
-def plan_givens(givens: Sequence[Given]) -> list[GivenPlan]:
-    """Read a card's givens; raises GivenError naming the given at fault."""
-    plans: list[GivenPlan] = []
-    known: set[str] = set()
-    for given in givens:
-        try:
-            plans.append(_plan(given, known))
-        except (GivenError, ExpressionError) as error:
-            raise GivenError(f"given {given.name!r}: {error.message}", given.line) from error
-        known.add(given.name)
-    return plans
-
-
-def _plan(given: Given, known: set[str]) -> GivenPlan:
-    spec = given.spec
-    if isinstance(spec, int | float):
-        try:
-            number = float(spec)
-        except OverflowError:  # an int beyond float64
-            number = math.inf
-        if not math.isfinite(number):
-            raise GivenError("a fixed value must be a finite number")
-        spec = repr(number)
-    elif isinstance(spec, list):
-        spec = _list_text(spec)
-    text = str(spec)
-    sampler = parse_sampler(text)
-    if sampler is not None:
-        return GivenPlan(given.name, sampler, None, given.line)
-    formula = parse(text, ParseOptions(variables=frozenset(known)))
-    return GivenPlan(given.name, None, formula, given.line)
-
-
-def _list_text(items: list[Any]) -> str:
-    return "[" + ", ".join(_list_text(i) if isinstance(i, list) else str(i) for i in items) + "]"
-
-
-def instance_rng(full_id: str, seed: int, draw: int = 0) -> np.random.Generator:
-    """The random generator of one instance: the same (card, seed) always gives the same draw.
-
-    `draw` numbers the further streams a trap-aware draw tries (`draw_instances`); draw 0
-    is the stream every instance had before there were further ones.
-    """
-    key = f"{full_id}\x00{seed}" if draw == 0 else f"{full_id}\x00{seed}\x00{draw}"
-    digest = hashlib.sha256(key.encode()).digest()
-    return np.random.default_rng(int.from_bytes(digest[:8], "little"))
-
-
-def draw_values(plans: Sequence[GivenPlan], rng: np.random.Generator) -> dict[str, Array]:
-    """Values for one instance, in declaration order."""
-    values: dict[str, Array] = {}
-    for plan in plans:
-        if plan.sampler is not None:
-            values[plan.name] = plan.sampler.draw(rng)
-        else:
-            assert plan.formula is not None
-            try:
-                values[plan.name] = evaluate(plan.formula, values).data.astype(np.float64)
-            except EvaluationError as error:
-                raise GivenError(f"given {plan.name!r}: {error.message}", plan.line) from error
-    return values
 
 
 @dataclass(frozen=True)
@@ -359,16 +135,16 @@ def draw_instances(card: Card, seeds: Sequence[int]) -> list[Instance]:
     solved when asked.
     """
     plans = plan_givens(card.given)
-    firsts = {seed: draw_values(plans, instance_rng(card.full_id, seed)) for seed in seeds}
+    firsts = {seed: values for (seed, _), values in _drawn(plans, card, [(s, 0) for s in seeds]).items()}
     plain = [Instance(card, seed, firsts[seed]) for seed in seeds]
     if not seeds or not (card.reference or card.mistakes or any(step.mistakes for step in card.steps)):
         return plain
     drawn = any(plan.sampler is not None for plan in plans)
     probe = dict(firsts) if drawn else {seeds[0]: firsts[seeds[0]]}  # undrawn: every draw is this one
-    for seed in range(PROBE_DRAWS if drawn and card.reference else 0):
-        if seed not in probe:
-            with suppress(GivenError):  # a seed that cannot be drawn has nothing to say
-                probe[seed] = draw_values(plans, instance_rng(card.full_id, seed))
+    unprobed = [
+        (seed, 0) for seed in range(PROBE_DRAWS if drawn and card.reference else 0) if seed not in probe
+    ]
+    probe |= {seed: values for (seed, _), values in _drawn(plans, card, unprobed, skip=True).items()}
     first = _Tried.solve(card, list(probe.values()))
     if first is None:  # a broken card: drawn once, it fails where it is solved, as ever
         return plain
@@ -377,16 +153,16 @@ def draw_instances(card: Card, seeds: Sequence[int]) -> list[Instance]:
     traps = first.declared | first.apart[probed].any(axis=0)
     first.keep(card, traps)
     kept = {seed: (first, row_of.get(seed, 0), 0) for seed in seeds}  # (batch, row, stream)
-    further: list[tuple[int, int, dict[str, Array]]] = []  # (seed, stream, values), by seed then stream
-    for seed in dict.fromkeys(seeds) if drawn else ():
-        if not first.apart[row_of[seed]].all():
-            for draw in range(1, TRAP_DRAWS):
-                with suppress(GivenError):  # a further draw that cannot be made is not tried
-                    further.append((seed, draw, draw_values(plans, instance_rng(card.full_id, seed, draw))))
-    more = _Tried.solve(card, [values for _, _, values in further]) if further else None
+    redrawn = [
+        seed for seed in (dict.fromkeys(seeds) if drawn else ()) if not first.apart[row_of[seed]].all()
+    ]
+    further = list(
+        _drawn(plans, card, [(s, d) for s in redrawn for d in range(1, TRAP_DRAWS)], skip=True).items()
+    )
+    more = _Tried.solve(card, [values for _, values in further]) if further else None
     if more is not None and more.apart.shape[1] == traps.size:
         more.keep(card, traps)
-        for row, (seed, draw, _) in enumerate(further):
+        for row, ((seed, draw), _) in enumerate(further):
             batch, best, _ = kept[seed]
             gains = (more.apart[row] >= first.apart[row_of[seed]]).all()  # loses none of draw 0's
             if gains and more.apart[row].sum() > batch.apart[best].sum():
@@ -396,6 +172,33 @@ def draw_instances(card: Card, seeds: Sequence[int]) -> list[Instance]:
         batch, row, draw = kept[seed]
         instances.append(Instance(card, seed, batch.rows[row], draw, batch.solution.row(row)))
     return instances
+
+
+def _drawn(
+    plans: Sequence[GivenPlan], card: Card, streams: Sequence[tuple[int, int]], *, skip: bool = False
+) -> dict[tuple[int, int], dict[str, Array]]:
+    """The values of each (seed, draw) stream of `card`, drawn together (`draw_streams`).
+
+    A stream that cannot be drawn raises its GivenError, or with `skip` is left out (a probe
+    or a further draw that cannot be made has nothing to say).
+    """
+    unique = list(dict.fromkeys(streams))
+    try:
+        batch = draw_streams(plans, card.full_id, unique)
+    except GivenError:
+        if not skip:
+            raise
+        found = {}
+        for stream in unique:
+            with suppress(GivenError):
+                found[stream] = draw_streams(plans, card.full_id, [stream])
+        return {stream: _row(values, 0) for stream, values in found.items()}
+    return {stream: _row(batch, row) for row, stream in enumerate(unique)}
+
+
+def _row(batch: Mapping[str, Array], row: int) -> dict[str, Array]:
+    """One instance's values of a batch, as `draw_values` gives them (a number as a 0-d array)."""
+    return {name: values[row, ...] for name, values in batch.items()}
 
 
 @dataclass

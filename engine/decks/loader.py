@@ -39,6 +39,7 @@ from engine.decks.cards import (
     Deck,
 )
 from engine.decks.files import DeckFileError, decode_deck, read_deck_bytes
+from engine.decks.hygiene import section_problems, yaml_text_problem
 from engine.decks.problems import Problem, Severity
 from engine.decks.quiz_block import CardInvalid, QuizReader, suggest
 from engine.decks.quiz_yaml import parse_yaml, yaml_reason
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 # Part of the key of decks kept between processes: bump it whenever a change to this
 # module (or to the records in engine.decks.cards) changes what the same file reads into.
-LOADER_VERSION: Final = "3"
+LOADER_VERSION: Final = "4"
 _FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description"})
 _MAX_CRASH_TEXT: Final = 200  # characters of an unexpected error's message kept in a problem
 _CACHE_SIZE: Final = 256  # decks kept in memory; far more than anyone studies at once
@@ -118,7 +119,7 @@ def load_deck(path: Path, store: DeckStore | None = None) -> LoadResult:
     try:
         data = read_deck_bytes(path)
     except DeckFileError as error:
-        return LoadResult(None, [Problem(path, 1, "error", error.message)])
+        return LoadResult(None, [Problem(path, 1, "error", error.message, "deck-unreadable")])
     digest = hashlib.sha256(data).hexdigest()
     key = (str(path), digest)
     with _cache_lock:
@@ -167,7 +168,9 @@ def _read_guarded(path: Path, data: bytes) -> LoadResult:
     try:
         return _read(path, data)
     except Exception as error:
-        problem = Problem(path, 1, "error", f"deck could not be read: {unexpected_error(error)}")
+        problem = Problem(
+            path, 1, "error", f"deck could not be read: {unexpected_error(error)}", "internal-error"
+        )
         return LoadResult(None, [problem], crashed=True)
 
 
@@ -175,7 +178,7 @@ def _read(path: Path, data: bytes) -> LoadResult:
     try:
         text = decode_deck(data)
     except DeckFileError as error:
-        return LoadResult(None, [Problem(path, 1, "error", error.message)])
+        return LoadResult(None, [Problem(path, 1, "error", error.message, "deck-unreadable")])
     # Universal newlines, as reading the file in text mode gives.
     source = text.replace("\r\n", "\n").replace("\r", "\n")
     return DeckReader(path, source).read()
@@ -207,7 +210,11 @@ def load_decks(paths: list[Path], store: DeckStore | None = None) -> tuple[list[
         if result.deck.id in seen:
             problems.append(
                 Problem(
-                    path, 1, "error", f"deck id {result.deck.id!r} is already used by {seen[result.deck.id]}"
+                    path,
+                    1,
+                    "error",
+                    f"deck id {result.deck.id!r} is already used by {seen[result.deck.id]}",
+                    "duplicate-deck-id",
                 )
             )
             continue
@@ -230,20 +237,26 @@ class _Section:
 class DeckReader:
     def __init__(self, path: Path, source: str) -> None:
         self.path = path
-        self.lines = source.splitlines()
+        self.lines = source.split("\n")  # markdown-it's lines (splitlines() splits at \f, \v too)
         self.source = source
         self.problems: list[Problem] = []
         self.crashed = False  # a card was left out by an unexpected error (see `read`)
+        self.card_id: str | None = None  # the full id of the card being read, for its problems
 
-    def problem(self, line: int, message: str, severity: Severity = "error") -> None:
-        self.problems.append(Problem(self.path, line, severity, message))
+    def problem(
+        self, line: int, message: str, severity: Severity = "error", *, code: str, part: str | None = None
+    ) -> None:
+        """Record a problem (of the card being read, if any) under its `code` (`problems.CODES`)."""
+        self.problems.append(Problem(self.path, line, severity, message, code, self.card_id, part))
 
     def read(self) -> LoadResult:
         tokens = markdown_parser().parse(self.source)
         meta = self.front_matter(tokens)
         deck_id = str(meta.get("id") or self.path.stem)
         if not _ID.match(deck_id):
-            self.problem(1, f"deck id {deck_id!r} must be letters, digits, '-', '_' or '.'")
+            self.problem(
+                1, f"deck id {deck_id!r} must be letters, digits, '-', '_' or '.'", code="invalid-deck-id"
+            )
             return LoadResult(None, self.problems)
         deck_tags = self.tags(meta.get("tags"), 1)
         sections = self.sections(tokens)
@@ -253,21 +266,31 @@ class DeckReader:
             try:
                 card = self.card(deck_id, section, deck_tags)
             except Exception as error:  # the card's last-resort boundary: the other cards still load
-                self.problem(section.line, f"card could not be read: {unexpected_error(error)}")
+                self.problem(
+                    section.line, f"card could not be read: {unexpected_error(error)}", code="internal-error"
+                )
                 self.crashed = True
                 continue
+            finally:
+                self.card_id = None
             if card is None:
                 continue
             if card.card_id in seen_ids:
-                self.problem(
-                    section.line,
-                    f"card id {card.card_id!r} is already used on line {seen_ids[card.card_id]}",
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        section.line,
+                        "error",
+                        f"card id {card.card_id!r} is already used on line {seen_ids[card.card_id]}",
+                        "duplicate-card-id",
+                        card.full_id,
+                    )
                 )
                 continue
             seen_ids[card.card_id] = section.line
             cards.append(card)
         if not sections:
-            self.problem(1, "no cards: a card starts with a '## ' heading", "warning")
+            self.problem(1, "no cards: a card starts with a '## ' heading", "warning", code="no-cards")
         title = str(meta.get("title") or deck_id)
         deck = Deck(deck_id, title, self.path, deck_tags, tuple(cards))
         return LoadResult(deck, self.problems, crashed=self.crashed)
@@ -282,16 +305,32 @@ class DeckReader:
         try:
             _, meta = parse_yaml(tokens[0].content)
         except yaml.YAMLError as error:
-            self.problem(self.yaml_line(error, 2), f"front matter is not valid YAML: {yaml_reason(error)}")
+            self.problem(
+                self.yaml_line(error, 2),
+                f"front matter is not valid YAML: {yaml_reason(error)}",
+                code="yaml-error",
+            )
             return {}
         if meta is None:
             return {}
         if not isinstance(meta, dict):
-            self.problem(2, "front matter must be a mapping (title: ..., id: ..., tags: [...])")
+            self.problem(
+                2,
+                "front matter must be a mapping (title: ..., id: ..., tags: [...])",
+                code="invalid-front-matter",
+            )
             return {}
         for key in meta:
             if key not in _FRONT_MATTER_KEYS:
-                self.problem(2, f"unknown front matter key {key!r}{suggest(str(key), _FRONT_MATTER_KEYS)}")
+                self.problem(
+                    2,
+                    f"unknown front matter key {key!r}{suggest(str(key), _FRONT_MATTER_KEYS)}",
+                    code="unknown-key",
+                )
+        for key in ("title", "description"):
+            message = yaml_text_problem(str(meta.get(key) or ""), f"the deck's {key}")
+            if message is not None:
+                self.problem(2, message, code="control-character")
         return meta
 
     def sections(self, tokens: list[Any]) -> list[_Section]:
@@ -330,22 +369,29 @@ class DeckReader:
 
     def card(self, deck_id: str, section: _Section, deck_tags: tuple[str, ...]) -> Card | None:
         line = section.line
+        card_id = slugify(section.title) if section.card_id is None else section.card_id
+        self.card_id = f"{deck_id}/{card_id}"
         if section.card_id is None:
-            card_id = slugify(section.title)
             self.problem(
                 line,
                 f"card has no id: add {{#{card_id}}} to the heading (quizapp validate --fix-ids does it),"
                 " or its progress is lost when the title changes",
                 "warning",
+                code="missing-card-id",
             )
         elif not _ID.match(section.card_id):
-            self.problem(line, f"card id {section.card_id!r} must be letters, digits, '-', '_' or '.'")
+            self.problem(
+                line,
+                f"card id {section.card_id!r} must be letters, digits, '-', '_' or '.'",
+                code="invalid-card-id",
+            )
             return None
-        else:
-            card_id = section.card_id
         if len(section.quiz) > 1:
-            self.problem(section.quiz[1][0] + 1, "a card has at most one quiz block")
+            self.problem(
+                section.quiz[1][0] + 1, "a card has at most one quiz block", code="multiple-quiz-blocks"
+            )
             return None
+        self.hidden_characters(section)
         back_start = section.back_heading if section.back_heading is not None else section.end
         prompt = self.text_between(section.start, back_start, section.quiz)
         explanation = self.text_between(back_start + 1, section.end, []) if section.back_heading else ""
@@ -361,7 +407,12 @@ class DeckReader:
         }
         if not section.quiz:
             if not explanation:
-                self.problem(line, "flash card has no back: add a '### Answer' section", "warning")
+                self.problem(
+                    line,
+                    "flash card has no back: add a '### Answer' section",
+                    "warning",
+                    code="flash-without-back",
+                )
             return Card(kind="flash", tags=deck_tags, **base)  # type: ignore[arg-type]
         start, _, content = section.quiz[0]
         try:
@@ -369,13 +420,21 @@ class DeckReader:
         except CardInvalid:
             return None
 
+    def hidden_characters(self, section: _Section) -> None:
+        """A control character in the card's title, prompt or explanation is an error at its own line."""
+        back = section.back_heading if section.back_heading is not None else section.end
+        for number, message in section_problems(
+            self.lines, section.line - 1, section.start, back, section.end
+        ):
+            self.problem(number + 1, message, code="control-character")
+
     def tags(self, raw: object, line: int) -> tuple[str, ...]:
         if raw is None:
             return ()
         if isinstance(raw, str):
             raw = [raw]
         if not isinstance(raw, list) or not all(isinstance(t, str | int) for t in raw):
-            self.problem(line, "tags must be a list of words, like [optimizers, adam]")
+            self.problem(line, "tags must be a list of words, like [optimizers, adam]", code="invalid-tags")
             return ()
         return tuple(str(t) for t in raw)
 

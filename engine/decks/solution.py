@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import numpy.typing as npt
 from engine.decks.cards import Accuracy, Card, DeclaredMistake, Formula, ReferenceUse, Step
 from engine.decks.kinds import kind_of
 from engine.errors import EngineError
-from engine.expr.ast import free_names
+from engine.expr.ast import Node, free_names
 from engine.expr.names import canonical_name
 from engine.expr.numeric import evaluate
 from engine.expr.parser import ParseOptions, parse
@@ -32,11 +33,13 @@ Array = npt.NDArray[np.float64]
 
 
 class FormulaError(EngineError):
-    """A deck formula (or reference binding) that cannot be evaluated; `line` says where."""
+    """A deck formula (or reference binding) that cannot be evaluated; `line` says where, and
+    `code` what kind of problem `validate` reports it as (`engine.decks.problems.CODES`)."""
 
-    def __init__(self, message: str, line: int) -> None:
+    def __init__(self, message: str, line: int, code: str = "formula-error") -> None:
         super().__init__(message)
         self.line = line
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ def evaluate_formula(formula: Formula, env: Mapping[str, Array], *, batched: boo
     that varies (`1/0`, or a card without givens).
     """
     try:
-        node = parse(formula.text, ParseOptions(variables=frozenset(env)))
+        node = _parsed(formula.text, frozenset(env))
         value = evaluate(node, env, batched=batched)
     except EngineError as error:
         raise FormulaError(f"{what}: {error.message}", formula.line) from error
@@ -116,6 +119,13 @@ def evaluate_formula(formula: Formula, env: Mapping[str, Array], *, batched: boo
     if batched and data.ndim == value.rank:
         data = np.broadcast_to(data, (batch_size(env, batched), *data.shape)).copy()
     return data
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str, names: frozenset[str]) -> Node:
+    """A formula's tree, parsed once: `validate` and its search solve a card many times over.
+    Trees are immutable; a formula that does not parse raises each time (errors are not cached)."""
+    return parse(text, ParseOptions(variables=names))
 
 
 def batch_size(values: Mapping[str, Array], batched: bool) -> int:
@@ -152,7 +162,7 @@ def run_card_reference(
     try:
         reference = get_reference(use.name)
     except UnknownReference as error:
-        raise FormulaError(str(error), use.line) from error
+        raise FormulaError(str(error), use.line, "reference-error") from error
     inputs: dict[str, Any] = {}
     mapped = dict(use.inputs)
     for param in reference.inputs:
@@ -165,15 +175,19 @@ def run_card_reference(
     if mapped:
         known = ", ".join(p.name for p in reference.inputs)
         raise FormulaError(
-            f"{reference.name} has no input {next(iter(mapped))!r} (inputs: {known})", use.line
+            f"{reference.name} has no input {next(iter(mapped))!r} (inputs: {known})",
+            use.line,
+            "reference-error",
         )
     n = batch_size(values, batched)
     function = _function_input(use, values, n) if reference.takes_function else None
-    try:
-        raw = run_reference(reference, inputs, n, device, function=function)
-        full_inputs, _ = prepare_inputs(reference, inputs, n)
+    try:  # every input of a batch has the batch axis: a scalar given is never a vector of n
+        full_inputs, _ = prepare_inputs(reference, inputs, n, batched=batched)
+        raw = run_reference(reference, full_inputs, n, device, function=function)
     except (ReferenceInputError, ValueError) as error:
-        raise FormulaError(f"torch reference {reference.name}: {error}", use.line) from error
+        raise FormulaError(
+            f"torch reference {reference.name}: {error}", use.line, "reference-error"
+        ) from error
 
     def unbatch(array: Array) -> Array:
         return array if batched else array[0]
@@ -214,7 +228,9 @@ def card_output(card: Card, outputs: Mapping[str, Array]) -> str | None:
     if output not in outputs:
         names = ", ".join(o.name for o in reference.outputs)
         raise FormulaError(
-            f"{reference.name} has no output {output!r} (outputs: {names})", card.reference.line
+            f"{reference.name} has no output {output!r} (outputs: {names})",
+            card.reference.line,
+            "reference-error",
         )
     return output
 
@@ -233,6 +249,7 @@ def step_output(card: Card, step: Step, outputs: Mapping[str, Array]) -> str | N
             f"{card.reference.name} has no output {step.output or step.name!r} for step {step.name!r}"
             f" (outputs: {names})",
             step.line,
+            "reference-error",
         )
     return None
 
@@ -293,6 +310,8 @@ def choices(card: Card, outputs: Mapping[str, Array], n: int) -> list[str]:
     spec = next((o for o in reference.outputs if o.name == output), None)
     labels = getattr(spec, "labels", ()) if spec is not None else ()
     if not labels:
-        raise FormulaError(f"{reference.name}.{output} is not a classification", card.reference.line)
+        raise FormulaError(
+            f"{reference.name}.{output} is not a classification", card.reference.line, "reference-error"
+        )
     indices = np.asarray(outputs[output]).reshape(n)
     return [labels[int(i)] for i in indices]

@@ -9,8 +9,8 @@ sampling: the numbers are exactly the ones torch's own code computed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING
+from functools import cache, partial
+from typing import TYPE_CHECKING, Any
 
 from engine.references.registry import (
     Arrays,
@@ -20,11 +20,11 @@ from engine.references.registry import (
     Param,
     Reference,
     as_count,
-    per_group,
+    group_instances,
+    scalars,
 )
 
 if TYPE_CHECKING:
-    import numpy as np
     import torch
 
 Sizes = dict[str, float]
@@ -32,15 +32,33 @@ Recipe = Callable[[Sizes], dict[str, float]]
 """Computes a reference's outputs (Python floats) for one combination of its inputs."""
 
 
-def sampled_with(init: Callable[[], object]) -> list[tuple[float, float]]:
-    """The (low, high) or (mean, std) of every uniform_/normal_ call that `init` makes."""
+def sampled_with(*inits: Callable[[], object]) -> list[tuple[float, float]]:
+    """The (low, high) or (mean, std) of every uniform_/normal_ call that `inits` make, in order.
+
+    One recording session runs them all: a reference's outputs for one combination of its
+    inputs (kaiming's four) cost one session, not four, since each distinct combination is
+    run by torch on its own (`per_group`).
+    """
+    calls: list[tuple[float, float]] = []
+    with _recorder()(calls):
+        for init in inits:
+            init()
+    return calls
+
+
+@cache
+def _recorder() -> Callable[[list[tuple[float, float]]], Any]:
+    """The dispatch mode that records sampling calls instead of sampling (a class built once)."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
     sampling = (torch.ops.aten.uniform_.default, torch.ops.aten.normal_.default)
-    calls: list[tuple[float, float]] = []
 
     class RecordSampling(TorchDispatchMode):  # type: ignore[no-untyped-call]
+        def __init__(self, calls: list[tuple[float, float]]) -> None:
+            super().__init__()  # type: ignore[no-untyped-call]
+            self.calls = calls
+
         def __torch_dispatch__(
             self,
             func: object,
@@ -53,13 +71,11 @@ def sampled_with(init: Callable[[], object]) -> list[tuple[float, float]]:
                 given = {**dict(zip(("a", "b"), args[1:3], strict=False)), **(kwargs or {})}
                 low = given.get("a", given.get("from", given.get("mean", 0.0)))
                 high = given.get("b", given.get("to", given.get("std", 1.0)))
-                calls.append((float(low), float(high)))  # type: ignore[arg-type]
+                self.calls.append((float(low), float(high)))  # type: ignore[arg-type]
                 return args[0]
             return func(*args, **(kwargs or {}))  # type: ignore[operator]
 
-    with RecordSampling():  # type: ignore[no-untyped-call]
-        init()
-    return calls
+    return RecordSampling
 
 
 def weight(h: Sizes) -> torch.Tensor:
@@ -74,32 +90,35 @@ def weight(h: Sizes) -> torch.Tensor:
 def _xavier(h: Sizes) -> dict[str, float]:
     from torch.nn import init
 
-    ((_, bound),) = sampled_with(lambda: init.xavier_uniform_(weight(h), gain=h["gain"]))
-    ((_, std),) = sampled_with(lambda: init.xavier_normal_(weight(h), gain=h["gain"]))
+    (_, bound), (_, std) = sampled_with(
+        lambda: init.xavier_uniform_(weight(h), gain=h["gain"]),
+        lambda: init.xavier_normal_(weight(h), gain=h["gain"]),
+    )
     return {"uniform_bound": bound, "normal_std": std}
 
 
 def _kaiming(h: Sizes) -> dict[str, float]:
     from torch.nn import init
 
-    out = {}
+    names, inits, tensor = [], [], weight(h)  # a meta tensor: init only reads its shape
     for mode, suffix in (("fan_in", ""), ("fan_out", "_fan_out")):
         for init_fn, output in (
             (init.kaiming_uniform_, "uniform_bound"),
             (init.kaiming_normal_, "normal_std"),
         ):
-            ((_, out[f"{output}{suffix}"]),) = sampled_with(
-                partial(init_fn, weight(h), a=h["a"], mode=mode)  # type: ignore[arg-type]
-            )
-    return out
+            names.append(f"{output}{suffix}")
+            inits.append(partial(init_fn, tensor, a=h["a"], mode=mode))  # type: ignore[arg-type]
+    return {name: second for name, (_, second) in zip(names, sampled_with(*inits), strict=True)}
 
 
 def _lecun(h: Sizes) -> dict[str, float]:
     from torch.nn import init
 
     shape = {"fan_in": h["fan_in"], "fan_out": 1.0}
-    ((_, std),) = sampled_with(lambda: init.kaiming_normal_(weight(shape), nonlinearity="linear"))
-    ((_, bound),) = sampled_with(lambda: init.kaiming_uniform_(weight(shape), nonlinearity="linear"))
+    (_, std), (_, bound) = sampled_with(
+        lambda: init.kaiming_normal_(weight(shape), nonlinearity="linear"),
+        lambda: init.kaiming_uniform_(weight(shape), nonlinearity="linear"),
+    )
     return {"normal_std": std, "uniform_bound": bound}
 
 
@@ -136,15 +155,22 @@ def _gains(h: Sizes) -> dict[str, float]:
 
 
 def _compute(recipe: Recipe) -> Compute:
-    """Run `recipe` once per distinct combination of the (scalar) inputs."""
+    """Run `recipe` once per distinct combination of the (scalar) inputs.
+
+    Each combination is a torch call of its own (torch.nn.init is Python over a shape), so
+    the rest is kept out of the loop: the results are spread over the instances at the end.
+    """
 
     def compute(arrays: Arrays, device: torch.device) -> Arrays:
         import numpy as np
 
-        def run(idx: np.ndarray, h: dict[str, float]) -> Arrays:
-            return {name: np.full(len(idx), value) for name, value in recipe(h).items()}
-
-        return per_group(arrays, list(arrays), run)
+        names = list(arrays)
+        groups = group_instances(arrays, names)
+        results = [recipe(scalars(arrays, int(idx[0]), names)) for idx in groups]
+        which = np.empty(len(arrays[names[0]]), dtype=np.intp)
+        for number, idx in enumerate(groups):
+            which[idx] = number
+        return {name: np.array([found[name] for found in results])[which] for name in results[0]}
 
     return compute
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from engine.references.device_runs import DeviceBatch, DeviceOutputs
 from engine.references.registry import (
     Arrays,
     Compute,
@@ -26,13 +27,11 @@ from engine.references.registry import (
     Param,
     Reference,
     class_indices,
-    per_group,
-    to_numpy,
-    to_tensor,
+    group_instances,
+    scalars,
 )
 
 if TYPE_CHECKING:
-    import numpy as np
     import torch
 
 Tensors = dict[str, "torch.Tensor"]
@@ -47,23 +46,27 @@ def _compute(functions: LossFunctions, name: str, hyper: list[str], integer_inpu
     """The loss `name` per instance, one torch call per group of instances sharing `hyper`.
 
     Scalar hyperparameters are Python numbers in torch's API; a vector one (NLL's class
-    weight) is one tensor for the whole call. Either way the group shares it.
+    weight) is one tensor for the whole call. Either way the group shares it. The inputs go
+    to the device once and each group takes its rows there (`DeviceBatch`).
     """
 
     def compute(arrays: Arrays, device: torch.device) -> Arrays:
         import torch
 
-        def run(idx: np.ndarray, h: dict[str, float]) -> Arrays:
-            tensors = {k: to_tensor(v[idx], device) for k, v in arrays.items() if k not in h}
+        batch = DeviceBatch(arrays, device)
+        out = DeviceOutputs(batch.count, device)
+        scalar_names = [k for k in hyper if arrays[k].ndim == 1]
+        for idx in group_instances(arrays, hyper):
+            h = scalars(arrays, int(idx[0]), scalar_names)
+            tensors = {k: batch.rows(k, idx) for k in arrays if k not in h}
             if integer_input is not None:
                 key = integer_input
                 classes = arrays["logits" if "logits" in arrays else "input"].shape[-1]
                 indices = class_indices(arrays[key][idx], classes, key)
                 tensors[key] = torch.as_tensor(indices, device=device)
             with torch.no_grad():
-                return {"loss": to_numpy(functions()[name](tensors, h))}
-
-        return per_group(arrays, hyper, run)
+                out.put("loss", idx, functions()[name](tensors, h))
+        return out.numpy()
 
     return compute
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from engine.references.device_runs import DeviceBatch, DeviceOutputs
 from engine.references.registry import (
     Arrays,
     Mistake,
@@ -23,8 +24,6 @@ from engine.references.registry import (
     as_flag,
     group_instances,
     scalars,
-    to_numpy,
-    to_tensor,
 )
 
 if TYPE_CHECKING:
@@ -106,8 +105,7 @@ class _Group:
 
 def _build(
     spec: OptimizerSpec,
-    arrays: Arrays,
-    device: torch.device,
+    batch: DeviceBatch,
     theta: str,
     arguments: list[str],
     keys: list[str],
@@ -119,28 +117,28 @@ def _build(
     hyperparameters are constructor arguments, as in a user's code, not param-group
     entries: torch validates them only there (lr ≥ 0, Nesterov needs momentum, ...), and
     some act only there (Adagrad fills state["sum"] from the constructor's
-    initial_accumulator_value, whatever a param group says).
+    initial_accumulator_value, whatever a param group says). So torch is called once per
+    distinct set of hyperparameters, and never adds a param group (each `add_param_group`
+    checks every parameter added before it: one optimizer of N groups costs N²).
     """
     import torch
 
     optimizer_class = getattr(torch.optim, spec.torch_class)
     groups = []
-    for idx in group_instances(arrays, keys):
-        param = torch.nn.Parameter(to_tensor(arrays[theta][idx], device))
-        options = torch_options(scalars(arrays, int(idx[0]), arguments))
+    for idx in group_instances(batch.arrays, keys):
+        param = torch.nn.Parameter(batch.rows(theta, idx))
+        options = torch_options(scalars(batch.arrays, int(idx[0]), arguments))
         groups.append(_Group(optimizer_class([param], **options), param, idx))
     return groups
 
 
-def _initial_state(
-    spec: OptimizerSpec, arrays: Arrays, idx: np.ndarray, device: torch.device
-) -> dict[str, torch.Tensor]:
+def _initial_state(spec: OptimizerSpec, batch: DeviceBatch, idx: np.ndarray) -> dict[str, torch.Tensor]:
     """The state torch would hold before step t, built from the `_prev` inputs."""
     import torch
 
     first = int(idx[0])
-    hyper = scalars(arrays, first, [p.name for p in spec.hyper])
-    t = as_count(float(arrays["t"][first]), "t", minimum=1)
+    hyper = scalars(batch.arrays, first, [p.name for p in spec.hyper])
+    t = as_count(float(batch.arrays["t"][first]), "t", minimum=1)
     state: dict[str, torch.Tensor] = {}
     if spec.counter:
         # torch's own initial step: a CPU float tensor of the default scalar dtype.
@@ -157,45 +155,47 @@ def _initial_state(
                 dtype=torch.float64,
             )
         else:
-            state[entry.torch_key] = to_tensor(arrays[f"{entry.name}_prev"][idx], device)
+            state[entry.torch_key] = batch.rows(f"{entry.name}_prev", idx)
     return state
 
 
-def _read_state(spec: OptimizerSpec, groups: list[_Group], fallback: dict[str, np.ndarray]) -> Arrays:
-    """Each state entry after stepping, from torch; `fallback` where torch keeps none."""
-    import numpy as np
-
-    out = {entry.name: np.array(fallback[entry.name]) for entry in spec.state}
+def _read_state(spec: OptimizerSpec, groups: list[_Group], out: DeviceOutputs) -> None:
+    """Each state entry after stepping, from torch, where torch keeps it (`out` holds what it
+    does not keep: the state given, unchanged, or zeros)."""
     for group in groups:
         state = group.optimizer.state[group.param]
         for entry in spec.state:
             if entry.torch_key in state:
                 # A per-tensor scalar (NAdam's mu_product) is shared by the whole group.
-                out[entry.name][group.idx] = to_numpy(state[entry.torch_key])
-    return out
+                out.put(entry.name, group.idx, state[entry.torch_key])
 
 
 def _step(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
     """One real optimizer.step() from the given state, for every instance at once."""
     import numpy as np
+    import torch
 
+    batch = DeviceBatch(arrays, device)
     arguments = [p.name for p in spec.hyper]
-    groups = _build(spec, arrays, device, "theta_prev", arguments, [*arguments, "t"])
-    theta = np.empty(len(arrays["t"]))
+    groups = _build(spec, batch, "theta_prev", arguments, [*arguments, "t"])
+    out = DeviceOutputs(batch.count, device)
+    everyone = np.arange(batch.count)
+    for entry in spec.state:  # state torch does not keep in a configuration comes back unchanged
+        given = f"{entry.name}_prev"
+        kept = batch.whole(given) if given in arrays else torch.zeros(batch.count, dtype=torch.float64)
+        out.put(entry.name, everyone, kept)
     for group in groups:
-        group.param.grad = to_tensor(arrays["grad"][group.idx], device)
+        group.param.grad = batch.rows("grad", group.idx)
         param_groups = group.optimizer.state_dict()["param_groups"]
-        state = {0: _initial_state(spec, arrays, group.idx, device)}
+        state = {0: _initial_state(spec, batch, group.idx)}
         group.optimizer.load_state_dict({"state": state, "param_groups": param_groups})
         group.optimizer.step()
-        theta[group.idx] = to_numpy(group.param)
-    # State torch does not keep in this configuration comes back unchanged.
-    count = len(theta)
-    unchanged = {entry.name: arrays.get(f"{entry.name}_prev", np.zeros(count)) for entry in spec.state}
-    out = {"theta": theta, **_read_state(spec, groups, unchanged)}
+        out.put("theta", group.idx, group.param)
+    _read_state(spec, groups, out)
+    result = out.numpy()
     if spec.derive is not None:
-        out.update(spec.derive(arrays, out))
-    return out
+        result.update(spec.derive(arrays, result))
+    return result
 
 
 def _trajectory(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Arrays:
@@ -203,20 +203,23 @@ def _trajectory(spec: OptimizerSpec, arrays: Arrays, device: torch.device) -> Ar
     import numpy as np
     import torch
 
+    batch = DeviceBatch(arrays, device)
     arguments = [p.name for p in (*spec.hyper, *spec.initial)]
-    groups = _build(spec, arrays, device, "theta0", arguments, arguments)
-    grads = arrays["grads"]
-    count, steps = grads.shape
-    theta = np.empty((count, steps))
+    groups = _build(spec, batch, "theta0", arguments, arguments)
+    out = DeviceOutputs(batch.count, device)
+    everyone = np.arange(batch.count)
+    for entry in spec.state:
+        out.put(entry.name, everyone, torch.zeros(batch.count, dtype=torch.float64))
     for group in groups:
+        grads = batch.rows("grads", group.idx)
         record = []
-        for k in range(steps):
-            group.param.grad = to_tensor(grads[group.idx, k], device)
+        for k in range(grads.shape[1]):
+            group.param.grad = grads[:, k].contiguous()
             group.optimizer.step()
             record.append(group.param.detach().clone())
-        theta[group.idx] = to_numpy(torch.stack(record, dim=1))
-    zeros = {entry.name: np.zeros(count) for entry in spec.state}
-    return {"theta": theta, **_read_state(spec, groups, zeros)}
+        out.put("theta", group.idx, torch.stack(record, dim=1))
+    _read_state(spec, groups, out)
+    return out.numpy()
 
 
 def _state_params(spec: OptimizerSpec) -> tuple[Param, ...]:

@@ -15,6 +15,7 @@ import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -187,94 +188,14 @@ def format_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(dim) for dim in shape) + ")"
 
 
-def _bind_item_shape(param: Param, value: np.ndarray, n: int, dims: dict[str, tuple[int, str]]) -> bool:
-    """Check `value` against the item shape, binding symbolic sizes in `dims`.
-
-    Returns whether the value is batched (leading axis n). `dims` maps a symbolic size to
-    its value and the input that fixed it, so that a mismatch can name both inputs.
-    """
-    rank = len(param.shape)
-    expected = f"{format_shape(param.shape)} or {format_shape((n, *param.shape))}"
-    if value.ndim == rank + 1 and value.shape[0] == n:
-        batched, item = True, value.shape[1:]
-    elif value.ndim == rank:
-        batched, item = False, value.shape
-    else:
-        raise ReferenceInputError(
-            f"input {param.name!r} has shape {value.shape}; expected item shape {expected}"
-        )
-    for dim, size in zip(param.shape, item, strict=True):
-        if isinstance(dim, int):
-            if size != dim:
-                raise ReferenceInputError(f"input {param.name!r} has item shape {item}; expected {expected}")
-        elif dim in dims and dims[dim][0] != size:
-            bound, source = dims[dim]
-            raise ReferenceInputError(
-                f"input {param.name!r} has item shape {item}; expected "
-                f"{format_shape(param.shape)} with {dim} = {bound} (as in {source!r})"
-            )
-        else:
-            dims[dim] = (size, param.name)
-    return batched
-
-
-def _concrete_shape(shape: Shape, dims: Mapping[str, tuple[int, str]], what: str) -> tuple[int, ...]:
-    """`shape` with its symbolic sizes replaced by their bound values."""
-    sizes = []
-    for dim in shape:
-        if isinstance(dim, int):
-            sizes.append(dim)
-        elif dim in dims:
-            sizes.append(dims[dim][0])
-        else:
-            raise ReferenceInputError(f"{what} has shape {format_shape(shape)}, but no input gives {dim}")
-    return tuple(sizes)
-
-
 def prepare_inputs(
-    ref: Reference, inputs: Mapping[str, Any], n: int
+    ref: Reference, inputs: Mapping[str, Any], n: int, *, batched: bool | None = None
 ) -> tuple[Arrays, dict[str, tuple[int, str]]]:
-    """Every input of `ref` as a float64 array of shape (n, *item), defaults filled in.
+    """Every input of `ref` as a float64 array of shape (n, *item), defaults filled in (see
+    `engine.references.batching.prepare_inputs`, where inputs meet their shapes)."""
+    from engine.references import batching
 
-    Also returns the symbolic sizes as bound by the inputs.
-    """
-    import numpy as np
-
-    if n < 1:
-        raise ReferenceInputError(f"n must be at least 1, not {n}")
-    known = {param.name for param in ref.inputs}
-    for name in inputs:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ReferenceInputError(
-                f"{ref.name} has no input {name!r}{hint} (inputs: {', '.join(sorted(known))})"
-            )
-    dims: dict[str, tuple[int, str]] = {}
-    given: dict[str, tuple[np.ndarray, bool]] = {}
-    for param in ref.inputs:
-        if param.name not in inputs:
-            if param.default is None:
-                raise ReferenceInputError(
-                    f"{ref.name} needs input {param.name!r} of item shape "
-                    f"{format_shape(param.shape)} ({param.doc or 'no default'})"
-                )
-            continue
-        try:
-            value = np.asarray(inputs[param.name], dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise ReferenceInputError(f"input {param.name!r} is not numeric: {error}") from None
-        given[param.name] = (value, _bind_item_shape(param, value, n, dims))
-    arrays: Arrays = {}
-    for param in ref.inputs:
-        item = _concrete_shape(param.shape, dims, f"input {param.name!r}")
-        if param.name in given:
-            value, batched = given[param.name]
-        else:
-            value, batched = np.asarray(param.default, dtype=np.float64), False
-        target = (n, *item)
-        arrays[param.name] = np.array(np.broadcast_to(value if batched else value[None], target))
-    return arrays, dims
+    return batching.prepare_inputs(ref, inputs, n, batched=batched)
 
 
 _TORCH_DEFAULTS = threading.RLock()
@@ -290,16 +211,22 @@ def _float64_default() -> Iterator[None]:
     The default dtype is global to the process, not per thread, so two references running
     at once (a steps card's parts are checked in worker threads, beside the warm-up) could
     restore it under each other; the lock makes them take turns.
+
+    The reference also runs on one CPU thread: its tensors are a few numbers per instance,
+    which threads only slow down (on a busy machine, nll_loss with reduction='none' waits
+    milliseconds per call for its idle threads to wake).
     """
     import torch
 
     with _TORCH_DEFAULTS:
-        previous = torch.get_default_dtype()
+        previous, threads = torch.get_default_dtype(), torch.get_num_threads()
         torch.set_default_dtype(torch.float64)
+        torch.set_num_threads(1)
         try:
             yield
         finally:
             torch.set_default_dtype(previous)
+            torch.set_num_threads(threads)
 
 
 def run_reference(
@@ -315,6 +242,8 @@ def run_reference(
     inputs take torch's defaults. Everything is computed in float64 on `device`.
     """
     import numpy as np
+
+    from engine.references.batching import concrete_shape
 
     reference = get_reference(ref) if isinstance(ref, str) else ref
     arrays, dims = prepare_inputs(reference, inputs, n)
@@ -340,7 +269,7 @@ def run_reference(
         for dim, size in zip(out.shape, value.shape[1:], strict=False):
             if isinstance(dim, str) and dim not in dims:
                 dims[dim] = (size, f"output {out.name}")
-        expected = (n, *_concrete_shape(out.shape, dims, f"output {out.name!r}"))
+        expected = (n, *concrete_shape(out.shape, dims, f"output {out.name!r}"))
         if value.shape != expected:
             raise RuntimeError(f"{reference.name} computed {out.name} of shape {value.shape}, not {expected}")
         outputs[out.name] = value
@@ -368,17 +297,40 @@ def group_instances(arrays: Arrays, names: Sequence[str]) -> list[np.ndarray]:
     """Indices of the instances that share the values of the inputs `names`, group by group.
 
     torch takes hyperparameters as Python numbers per optimizer, module or call, so
-    instances are grouped by them; the usual case (shared values) is a single group.
+    instances are grouped by them; the usual case (shared values) is a single group. The
+    groups are found by sorting, never by comparing each group with every instance: where
+    every instance differs there are as many groups as instances. Inside
+    `recording_groupings`, `names` is recorded.
     """
     import numpy as np
 
+    recorder = _GROUPINGS.get()
+    if recorder is not None:
+        recorder.append(tuple(names))
     count = len(next(iter(arrays.values())))
     if not names:
         return [np.arange(count)]
     keys = np.concatenate([arrays[name].reshape(count, -1) for name in names], axis=1)
-    _, inverse = np.unique(keys, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return [np.flatnonzero(inverse == group) for group in range(int(inverse.max()) + 1)]
+    order = np.lexsort(keys.T[::-1])  # stable: each group's instances in instance order
+    ordered = keys[order]
+    apart = (ordered[1:] != ordered[:-1]) & ~(np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
+    return np.split(order, np.flatnonzero(apart.any(axis=1)) + 1)
+
+
+_GROUPINGS: ContextVar[list[tuple[str, ...]] | None] = ContextVar("groupings", default=None)
+
+
+@contextmanager
+def recording_groupings() -> Iterator[list[tuple[str, ...]]]:
+    """The inputs that references run inside group their instances by (`group_instances`), one
+    tuple per grouping: the inputs torch takes as Python numbers, whose every distinct value
+    costs a torch call (an optimizer, a scheduler, a loss call) of its own."""
+    found: list[tuple[str, ...]] = []
+    token = _GROUPINGS.set(found)
+    try:
+        yield found
+    finally:
+        _GROUPINGS.reset(token)
 
 
 def per_group(

@@ -6,11 +6,28 @@ an expression of numbers (`sqrt(2)/2`, `[1, -2]`), never of names; a wrong one i
 when it matches a known mistake (the card's or the reference's) at the same accuracy.
 Here too is what decides whether an instance can tell a mistake from the answer at all
 (`separated`), which drawing (`engine.decks.instance`) and `validate` both ask.
+
+Which mistake a wrong answer is told (`matching_mistakes`): only one that this instance can
+tell from the answer (`separated`: where the two agree at the card's precision, an answer a
+hair outside the band is no evidence of the mistake), and that the answer is within the
+accuracy's band of. Two mistakes an answer matches always overlap at that accuracy (each is
+within a band of the answer), so the answer cannot tell them apart: the learner is told
+every one, the most specific first, and `Verdict.mistake` names that one. The most
+specific is the closest to the answer (its distance counted in units of the mistake's own
+band, so that digits beyond the precision asked for, when given, decide); on a tie (two
+mistakes that coincide at this instance) the card's own mistake before its reference's,
+since the author wrote it for this card, then the order they are declared in.
+
+Two computations of one value over a batch (the author's formula against torch's, a known
+mistake against the formula) are compared at the scale of the right answer over the batch
+(`agree`), not element by element: where the answer is 0, a relative tolerance allows
+nothing, and an epsilon of 1e-8 that one formula adds and the other leaves out would make
+them differ.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
@@ -20,7 +37,7 @@ from engine.checking.boundary import Attempt, failure_message, judged
 from engine.checking.verdict import Verdict
 from engine.decks.cards import Accuracy, Tolerance
 from engine.decks.kinds.base import CardChecks, Kind
-from engine.decks.solution import Solution, Target, card_output, target
+from engine.decks.solution import KnownMistake, Solution, Target, card_output, target
 from engine.errors import EvaluationError, ExpressionError
 from engine.expr.ast import Neg, Node, Number
 from engine.expr.numeric import Value, describe_shape, evaluate
@@ -41,6 +58,16 @@ noise (1e-17 where the value is 0): its significant figures are counted at the a
 _SLACK: Final = 1e-12
 """Relative room for float64 in the comparison, so that 1.01 is within 0.01 of 1 (in floats
 |1.01 − 1| is 0.010000000000000009): far below any precision a card can ask for."""
+MATCH_RTOL: Final = 1e-7
+"""How close, as a share of the right answer's scale over a batch (`answer_scale`), two
+computations of one value must be to be the same (`agree`): far below any precision a learner
+is asked for, far above float64's rounding."""
+_SCALE_FLOOR: Final = 1e-3
+"""The least scale of an element position, as a share of the batch's largest element: a
+position that is 0 at every instance (a gradient's coordinate that never moves) still has one."""
+_TIE: Final = 1e-6
+"""Mistakes whose distances from an answer (in units of their bands) differ by less than this
+are equally close: they coincide at the instance, and specificity decides."""
 
 
 class Numeric(Kind):
@@ -186,12 +213,103 @@ def check_number(
         return Verdict(
             True, interpreted, expected_text, f"Correct (expected {expected_text}).", score=1.0, part=part
         )
-    for mistake in goal.mistakes:  # one that is infinite or NaN here is no mistake here
-        if mistake.value.shape == got.shape and within_tolerance(got, mistake.value, accuracy):
-            return Verdict(False, interpreted, expected_text, mistake.feedback, mistake.name, part=part)
+    matched = matching_mistakes(goal, got, accuracy)
+    if matched:
+        return Verdict(
+            False, interpreted, expected_text, mistake_feedback(matched), matched[0].name, part=part
+        )
     return Verdict(
         False, interpreted, expected_text, f"Wrong: expected {expected_text}, got {shown}.", part=part
     )
+
+
+def matching_mistakes(goal: Target, got: Array, accuracy: Accuracy) -> list[KnownMistake]:
+    """The known mistakes a wrong answer matches, the most specific first (see the module's docstring).
+
+    A mistake is matched where it has the answer's shape, this instance tells it from the
+    right answer (`separated`; one that is infinite or NaN here is no mistake here), and the
+    answer is within its band.
+    """
+    found: list[tuple[float, bool, int, KnownMistake]] = []
+    for index, mistake in enumerate(goal.mistakes):
+        wrong = mistake.value
+        if wrong.shape != got.shape or not separated(goal.value, wrong, accuracy):
+            continue
+        allowed = _deviation_allowed(wrong, accuracy, False)
+        deviation = np.abs(got - wrong)
+        if np.all(deviation <= allowed):
+            units = np.divide(deviation, allowed, out=np.zeros_like(deviation), where=allowed > 0)
+            found.append((float(units.max(initial=0.0)), mistake.line == 0, index, mistake))
+    if not found:
+        return []
+    found.sort(key=lambda entry: entry[:3])
+    closest = found[0][0]
+    first = min((entry for entry in found if entry[0] <= closest + _TIE), key=lambda entry: entry[1:3])
+    return [first[3]] + [entry[3] for entry in found if entry is not first]
+
+
+def mistake_feedback(matched: list[KnownMistake]) -> str:
+    """What a learner whose answer matches these mistakes (most specific first) is told: all of them,
+    since their answer cannot tell them apart, and saying one would be a guess."""
+    if len(matched) == 1:
+        return matched[0].feedback
+    listed = " ".join(f"({number}) {mistake.feedback}" for number, mistake in enumerate(matched, 1))
+    return f"This matches {len(matched)} known mistakes, which your answer cannot tell apart: {listed}"
+
+
+def answer_scale(expected: Array) -> Array:
+    """The scale of a batch's right answer (batch axis first), per element position: the largest
+    magnitude any instance has there, and at least `_SCALE_FLOOR` of the batch's largest.
+
+    An answer that is 0 (or not finite) everywhere has no scale: 1 stands in, so that a
+    difference is then absolute.
+    """
+    magnitude = np.where(np.isfinite(expected), np.abs(expected), 0.0)
+    largest = float(magnitude.max(initial=0.0))
+    if largest == 0.0:
+        return np.ones(expected.shape[1:])
+    return np.asarray(np.maximum(magnitude.max(axis=0), _SCALE_FLOOR * largest), dtype=np.float64)
+
+
+def close_at_scale(
+    values: Array, other: Array, expected: Array, rtol: float = MATCH_RTOL
+) -> npt.NDArray[np.bool_]:
+    """Element by element over a batch: whether `values` and `other` differ by at most `rtol` of
+    the right answer's scale (`answer_scale` of `expected`), or of `other`'s own size where that
+    is larger. Equal infinities are close; NaN is close to nothing."""
+    allowed = rtol * np.maximum(answer_scale(expected), np.abs(other))
+    with np.errstate(invalid="ignore"):
+        return np.asarray((np.abs(values - other) <= allowed) | (values == other))
+
+
+def agree(values: Array, other: Array, expected: Array, rtol: float = MATCH_RTOL) -> npt.NDArray[np.bool_]:
+    """Per instance of a batch: whether every element of `values` is close to `other`'s (`close_at_scale`)."""
+    close = close_at_scale(values, other, expected, rtol)
+    return np.asarray(close.reshape(len(close), -1).all(axis=1))
+
+
+def mistakes_matching_over(
+    formula: Array, mistakes: Iterable[KnownMistake], where: npt.NDArray[np.bool_], expected: Array
+) -> list[KnownMistake]:
+    """The known mistakes `formula` is at every instance `where` says (`agree`, at the scale of
+    `expected`), the closest first: what a formula that disagrees with torch there got wrong.
+
+    Mistakes that all match coincide on these instances, and the closest is the most likely
+    (as for a learner's answer); each is a lead for the author.
+    """
+    found: list[tuple[float, int, KnownMistake]] = []
+    if not where.any():
+        return []
+    for index, mistake in enumerate(mistakes):
+        if (
+            mistake.value.shape != formula.shape
+            or not agree(formula[where], mistake.value[where], expected).all()
+        ):
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            deviation = np.abs(formula[where] - mistake.value[where]) / answer_scale(expected)
+        found.append((float(np.nan_to_num(deviation).max(initial=0.0)), index, mistake))
+    return [mistake for *_, mistake in sorted(found, key=lambda entry: entry[:2])]
 
 
 def preview_number(text: str) -> tuple[bool, str]:

@@ -4,6 +4,13 @@ Each part is checked as a numeric or a choice answer is (`check_step`), against 
 card's torch reference output of its name when the card names one; the card's verdict
 gives the score, and the first wrong part with its feedback. Parts are typed one at a time
 in the app, or all at once separated by ';' (or new lines).
+
+A part of a card with a reference that is none of the reference's outputs (a bias
+correction, a gap between two outputs) has only its author's formula for truth. `validate`
+checks it through the card's own chain where there is one: a later part that torch computes,
+whose formula uses it (directly or through other such parts), agrees with torch only when
+it is right. A part no such formula uses is checked against nothing but itself, and
+`formula_only_parts` says so, so that its author knows what torch does not vouch for.
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ from engine.decks.kinds.base import CardChecks, Kind, Listing
 from engine.decks.kinds.choice import check_option, preview_option
 from engine.decks.kinds.numeric import check_number, preview_number
 from engine.decks.solution import Array, Solution, step_output, target
+from engine.errors import EngineError
+from engine.expr.ast import free_names
+from engine.expr.names import canonical_name
+from engine.expr.parser import ParseOptions, parse
 from engine.render.numbers import format_value
 
 if TYPE_CHECKING:
@@ -151,6 +162,45 @@ def _check_all(instance: Instance, answer: str) -> Verdict:
         score=right / len(parts),
         parts=parts,
     )
+
+
+def formula_only_parts(card: Card, solution: Solution) -> list[tuple[int, str]]:
+    """(line, message) for each numeric part of a card with a reference that torch checks in no way.
+
+    Such a part is none of the reference's outputs (its value is its author's formula), and
+    no formula of a part torch computes uses it, directly or through other formula-only
+    parts: were it wrong, no comparison with torch would notice. A part that such a formula
+    uses is checked through it (`validate` compares that formula with torch), so it is not
+    listed. A card without a reference has its formulas for truth, and nothing is listed.
+    """
+    if card.reference is None:
+        return []
+    numeric = [step for step in card.steps if step.name in solution.parts]
+    alone = {canonical_name(s.name) for s in numeric if solution.parts[s.name].source == "formula"}
+    names = frozenset(solution.values) | frozenset(solution.reference_env)
+    uses: dict[str, set[str]] = {}
+    for step in numeric:
+        if step.answer is not None:
+            try:
+                node = parse(step.answer.text, ParseOptions(variables=names))
+            except EngineError:  # reported where the part is solved
+                continue
+            uses[canonical_name(step.name)] = {canonical_name(name) for name in free_names(node)}
+    checked: set[str] = set()
+    frontier = [canonical_name(s.name) for s in numeric if solution.parts[s.name].formula is not None]
+    while frontier:  # from the formulas compared with torch, through the formula-only parts they use
+        used = uses.get(frontier.pop(), set()) & alone - checked
+        checked |= used
+        frontier.extend(used)
+    return [
+        (
+            step.line,
+            f"part {step.name!r} is not a torch output of {card.reference.name}:"
+            " it is checked against its own formula only",
+        )
+        for step in numeric
+        if canonical_name(step.name) in alone - checked
+    ]
 
 
 def read_parts(instance: Instance, text: str, first: int = 0) -> tuple[list[str], str]:

@@ -100,7 +100,9 @@ def test_each_problem_is_reported_with_file_and_line(write_deck: Callable[..., P
 
 def test_bundled_decks_validate_clean() -> None:
     report = validate([DECKS], samples=300)
-    assert report.problems == []
+    uncovered = [p for p in report.problems if "is not a torch output of" in p.message]
+    assert all(p.severity == "warning" for p in uncovered)  # parts torch does not check: said, not errors
+    assert [p for p in report.problems if p not in uncovered] == []
 
 
 def test_a_mistake_that_can_never_be_matched_is_an_error(write_deck: Callable[..., Path]) -> None:

@@ -69,7 +69,12 @@ def kind_name_tests(source: str) -> list[int]:
 
 def _is_token(attribute: ast.Attribute) -> bool:
     """The tokenizer's and the samplers' own `kind`s are not card kinds."""
-    return isinstance(attribute.value, ast.Name) and attribute.value.id in {"token", "following", "self"}
+    return isinstance(attribute.value, ast.Name) and attribute.value.id in {
+        "token",
+        "following",
+        "self",
+        "sampler",
+    }
 
 
 def test_a_kind_test_is_found() -> None:

@@ -22,8 +22,9 @@ from engine.authoring.disagreement import search
 from engine.authoring.givens import check_givens
 from engine.authoring.plot_check import check_plot
 from engine.authoring.symbolic_points import symbolic_points
+from engine.authoring.wording import accuracy_words, instance_inputs, matched_mistakes
 from engine.checking.equivalence import equivalent
-from engine.decks.cards import Accuracy, Card, Formula, Tolerance
+from engine.decks.cards import Accuracy, Card, Formula
 from engine.decks.catalog import Catalog
 from engine.decks.instance import (
     TRAP_DRAWS,
@@ -240,7 +241,7 @@ class CardValidator:
         matched = mistakes_matching_over(formula, known, wrong, torch_value)
         self.report(
             line,
-            message + _matches(matched),
+            message + matched_mistakes(matched),
             code="formula-disagrees-with-torch",
             inputs=tuple((name, format_number(float(values[index]))) for name, values in points.items()),
             formula=format_number(float(formula[index])),
@@ -327,7 +328,7 @@ class CardValidator:
             apart = separated(value, mistake.value, accuracy, batched=True)
             if apart.all():
                 continue
-            at = _accuracy_words(accuracy)
+            at = accuracy_words(accuracy)
             if not apart.any():
                 if mistake.line and not np.isfinite(mistake.value).any():
                     self.report(
@@ -380,10 +381,10 @@ class CardValidator:
         matched = mistakes_matching_over(formula, known, wrong, target.value)
         self.report(
             line,
-            message + _matches(matched),
+            message + matched_mistakes(matched),
             code="formula-disagrees-with-torch",
             seed=self.seed + index,
-            inputs=_inputs(batch, index),
+            inputs=instance_inputs(batch, index),
             formula=format_value(formula[index]),
             torch=format_value(target.value[index]),
             mistake=matched[0].name if matched else None,
@@ -410,7 +411,7 @@ class CardValidator:
             )
 
     def inputs_at(self, batch: Mapping[str, Array], index: int) -> str:
-        return ", ".join(f"{name}={value}" for name, value in _inputs(batch, index))
+        return ", ".join(f"{name}={value}" for name, value in instance_inputs(batch, index))
 
     def choice(self, options: tuple[str, ...], answer: Formula | None, line: int) -> None:
         if answer is None:
@@ -437,26 +438,8 @@ class CardValidator:
                 f" in {int(bad.sum())} of {len(data)} sampled instances",
                 code="not-finite",
                 seed=self.seed + index,
-                inputs=_inputs(batch, index),
+                inputs=instance_inputs(batch, index),
             )
-
-
-def _inputs(batch: Mapping[str, Array], index: int) -> tuple[tuple[str, str], ...]:
-    """Instance `index`'s values, as the messages print them."""
-    return tuple((name, format_value(values[index])) for name, values in batch.items() if values.ndim >= 1)
-
-
-def _matches(mistakes: list[KnownMistake]) -> str:
-    """What a disagreement adds when the formula is known mistakes (closest first): each is a lead."""
-    said = "; it also matches ".join(f"the known mistake {m.name!r}: {m.feedback}" for m in mistakes)
-    return f"; it matches {said}" if said else ""
-
-
-def _accuracy_words(accuracy: Accuracy) -> str:
-    """ "to 4 significant figures", "within rtol 0.005, atol 1e-06": the accuracy a message means."""
-    if isinstance(accuracy, Tolerance):
-        return f"within rtol {format_number(accuracy.rtol)}, atol {format_number(accuracy.atol)}"
-    return f"to {accuracy.words}"
 
 
 class _Stop(Exception):

@@ -42,7 +42,7 @@ import numpy.typing as npt
 
 from engine.decks.cards import Card
 from engine.decks.drawing import GivenPlan
-from engine.decks.kinds.numeric import answer_scale
+from engine.decks.kinds.numeric import allowed_difference, answer_scale
 from engine.decks.solution import Solution, answer_targets, solve
 from engine.expr.ast import free_names
 from engine.expr.numeric import evaluate
@@ -211,7 +211,7 @@ def _ratios(formula: Array, value: Array, scale: Array, rtol: float) -> Array:
     `agree` allows: 1 is the edge. A formula that is not a number where torch's value is counts
     as infinitely far; where torch's is not, there is no verdict (0)."""
     formula = np.broadcast_to(formula, value.shape)
-    allowed = rtol * np.maximum(scale, np.abs(value))
+    allowed = allowed_difference(scale, value, rtol)
     with np.errstate(all="ignore"):
         ratio = np.abs(formula - value) / allowed
     ratio = np.where(np.isfinite(formula), ratio, np.inf)

@@ -63,7 +63,6 @@ MAX_SAMPLES = 100_000
 """The most instances per card `validate` draws: each is held in memory at once (one batch),
 and far beyond this the check finds nothing new, only runs on."""
 STRICT_RTOL = 1e-7  # formula against torch, of the answer's scale over the batch (`agree`)
-STRICT_ATOL = 1e-12
 UNTESTED_SHARE = 0.01
 """The share of instances that may leave a named mistake untested before `validate` warns.
 A mistake that coincides with the answer on a share p of draws is untested after

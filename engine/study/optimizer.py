@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
 from typing import Any, Final, TypeVar
@@ -186,18 +186,19 @@ def fit_parameters(
     previous_fit = latest_parameters(store)
     previous = previous_fit.parameters if previous_fit is not None else tuple(DEFAULT_PARAMETERS)
     loss_before = log_loss(logs, previous)
+    unfitted = Fit(
+        reviews=len(logs),
+        qualifying=qualifying,
+        previous=previous,
+        previous_fit=previous_fit,
+        parameters=None,
+        loss_before=loss_before,
+        loss_after=None,
+        saved=None,
+        warnings=warnings,
+    )
     if qualifying < MIN_REVIEWS:
-        return Fit(
-            reviews=len(logs),
-            qualifying=qualifying,
-            previous=previous,
-            previous_fit=previous_fit,
-            parameters=None,
-            loss_before=loss_before,
-            loss_after=None,
-            saved=None,
-            warnings=warnings,
-        )
+        return unfitted
     optimizer = _optimizer(logs)
     fitted = tuple(float(p) for p in _single_threaded(lambda: optimizer.compute_optimal_parameters(verbose)))
     loss_after = log_loss(logs, fitted)
@@ -213,18 +214,7 @@ def fit_parameters(
         # Annotated `list[float]` in fsrs 6.3.2, it returns the one it found (0.7, 0.75, ... 0.95).
         found: Any = _single_threaded(lambda: optimizer.compute_optimal_retention(list(in_use)))
         optimal = float(found)
-    return Fit(
-        reviews=len(logs),
-        qualifying=qualifying,
-        previous=previous,
-        previous_fit=previous_fit,
-        parameters=fitted,
-        loss_before=loss_before,
-        loss_after=loss_after,
-        saved=saved,
-        optimal_retention=optimal,
-        warnings=warnings,
-    )
+    return replace(unfitted, parameters=fitted, loss_after=loss_after, saved=saved, optimal_retention=optimal)
 
 
 def _optimizer(logs: list[fsrs.ReviewLog]) -> fsrs.Optimizer:

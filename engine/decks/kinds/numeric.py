@@ -271,13 +271,19 @@ def answer_scale(expected: Array) -> Array:
     return np.asarray(np.maximum(magnitude.max(axis=0), _SCALE_FLOOR * largest), dtype=np.float64)
 
 
+def allowed_difference(scale: Array, other: Array, rtol: float) -> Array:
+    """How far a value may be from `other` and still agree: `rtol` of the answer's `scale`, or of
+    `other`'s own size where that is larger. The one band every batch comparison uses."""
+    return np.asarray(rtol * np.maximum(scale, np.abs(other)), dtype=np.float64)
+
+
 def close_at_scale(
     values: Array, other: Array, expected: Array, rtol: float = MATCH_RTOL
 ) -> npt.NDArray[np.bool_]:
     """Element by element over a batch: whether `values` and `other` differ by at most `rtol` of
     the right answer's scale (`answer_scale` of `expected`), or of `other`'s own size where that
     is larger. Equal infinities are close; NaN is close to nothing."""
-    allowed = rtol * np.maximum(answer_scale(expected), np.abs(other))
+    allowed = allowed_difference(answer_scale(expected), other, rtol)
     with np.errstate(invalid="ignore"):
         return np.asarray((np.abs(values - other) <= allowed) | (values == other))
 

@@ -135,6 +135,9 @@ class FieldReader:
                 f"{what} must be an expression (text or a number), got {type(raw).__name__}",
                 "invalid-formula",
             )
+        hidden = yaml_text_problem(str(raw), what)  # "\theta" in double quotes: a TAB, then heta
+        if hidden is not None:
+            raise self.fail(line, hidden, "control-character")
         return Formula(str(raw), line)
 
     def name(self, raw: object, line: int) -> str:

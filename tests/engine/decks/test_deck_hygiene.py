@@ -179,3 +179,17 @@ def test_the_bundled_decks_have_no_hidden_characters() -> None:
     for path in sorted(DECKS.glob("*.md")):
         found = [p for p in load_deck(path).problems if p.code in ("control-character", "latex-escape")]
         assert found == [], path
+
+
+def test_a_formula_with_a_yaml_escape_is_named_as_one(write_deck: Callable[..., Path]) -> None:
+    """`"\\theta"` in double quotes is a TAB then `heta`: say so, not "unknown name 'heta'"."""
+    from engine.decks.catalog import Catalog
+
+    path = write_deck(
+        "---\nid: f\ntitle: F\n---\n\n## Softplus {#sp}\n\n```quiz\nkind: symbolic\nvariables: [x, theta]\n"
+        'answer: "log(1 + exp(x))\\theta"\n```\n\nWrite it.\n',
+        "f.md",
+    )
+    problems = Catalog.load([path]).problems
+    assert [p.code for p in problems] == ["control-character"]
+    assert "\\t" in problems[0].message

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from engine.authoring.validation import validate as validate
     from engine.checking.verdict import Verdict as Verdict
+    from engine.decks.blanks import blanked as blanked
+    from engine.decks.blanks import fill_marks as fill_marks
     from engine.decks.cards import Card as Card
     from engine.decks.cards import Deck as Deck
     from engine.decks.cards import Step as Step
@@ -110,6 +112,8 @@ _EXPORTS: dict[str, str] = {
     "option_lines": "engine.decks.kinds.choice",
     "read_as": "engine.decks.kinds",
     "read_parts": "engine.decks.kinds.steps",
+    "fill_marks": "engine.decks.blanks",
+    "blanked": "engine.decks.blanks",
     "split_step_answers": "engine.decks.kinds.steps",
     "Verdict": "engine.checking.verdict",
     "warm_up": "engine.study.warmup",

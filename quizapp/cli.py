@@ -159,6 +159,9 @@ def _show_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reveal", action="store_true", help="also print the expected answer and explanation"
     )
+    parser.add_argument(
+        "--hint", type=int, default=0, metavar="N", help="also print the card's first N hints"
+    )
 
 
 def _check_arguments(parser: argparse.ArgumentParser) -> None:
@@ -301,7 +304,7 @@ COMMANDS: tuple[Command, ...] = (
         "show",
         "print one instance of a card",
         _show_arguments,
-        lambda a: cmd_show(a.card, a.seed, a.reveal, sys.stdout),
+        lambda a: cmd_show(a.card, a.seed, a.reveal, sys.stdout, hints=a.hint),
     ),
     Command(
         "check",

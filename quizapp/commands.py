@@ -260,10 +260,13 @@ def _located(card: Card) -> Iterator[None]:
         raise EngineError(f"{card.path}:{line}: error: {error.message}") from error
 
 
-def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
+def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO, *, hints: int = 0) -> int:
     from engine import draw_instance, expected_answer_text, kind_of, option_lines
 
     card = _card(card_ref)
+    if hints > len(card.hints):
+        have = f"only {len(card.hints)}" if card.hints else "none"
+        raise UsageError(f"--hint {hints}: {card.full_id} has {have}")
     with _located(card):
         instance = draw_instance(card, seed)
         checked = kind_of(card).checked
@@ -279,6 +282,8 @@ def cmd_show(card_ref: str, seed: int, reveal: bool, out: TextIO) -> int:
             print(f"  {step.label}", file=out)
             if step.options:
                 print(option_lines(step.options), file=out)
+    for index in range(hints):
+        print(f"\nHint {index + 1} of {len(card.hints)}: {instance.hint(index)}", file=out)
     if reveal:
         if checked:
             print(f"\nExpected: {expected}", file=out)
@@ -302,7 +307,7 @@ def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO)
     if as_json:
         print(json.dumps(verdict.to_json(), ensure_ascii=False), file=out)
     else:
-        _print_verdict(verdict, out)
+        _print_verdict(verdict, out, {step.name: step.label for step in card.steps})
     if verdict.undecided:  # the answer could not be compared with the expected one
         return EXIT_UNDECIDED
     if not verdict.judged:  # the checker failed (a bug, logged): neither right nor wrong
@@ -310,7 +315,8 @@ def cmd_check(card_ref: str, answer: str, seed: int, as_json: bool, out: TextIO)
     return EXIT_OK if verdict.correct else EXIT_FAILED
 
 
-def _print_verdict(verdict: Verdict, out: TextIO, indent: str = "") -> None:
+def _print_verdict(verdict: Verdict, out: TextIO, labels: dict[str, str], indent: str = "") -> None:
+    """The verdict as the terminal shows it; a part is named by its label (`m̂₁`, `⟦2⟧`)."""
     mark = "✓" if verdict.correct else "✗"
     print(f"{indent}{mark} {verdict.feedback}", file=out)
     if verdict.error and not verdict.parts:
@@ -322,8 +328,9 @@ def _print_verdict(verdict: Verdict, out: TextIO, indent: str = "") -> None:
     if verdict.mistake and not verdict.parts:
         print(f"{indent}  mistake: {verdict.mistake}", file=out)
     for part in verdict.parts:
-        print(f"{indent}  {part.part}:", file=out)
-        _print_verdict(part, out, indent + "    ")
+        name = part.part or ""
+        print(f"{indent}  {labels.get(name, name)}:", file=out)
+        _print_verdict(part, out, labels, indent + "    ")
 
 
 def cmd_references(name: str | None, out: TextIO) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from engine.authoring.cloze_checks import check_blanks, check_no_blanks
 from engine.authoring.disagreement import search
 from engine.authoring.givens import check_givens
 from engine.authoring.plot_check import check_plot
@@ -142,6 +143,7 @@ class CardValidator:
         try:
             kind = kind_of(card)
             kind.validate(card, self)
+            check_no_blanks(card, self.report)
             if kind.checked:
                 self.placeholders(card.prompt, card.line, self.value_names())
                 self.placeholders(card.explanation, card.line, self.value_names())
@@ -149,6 +151,9 @@ class CardValidator:
             pass
         if card.plot is not None:
             check_plot(card, self.samples, self.seed, self)
+
+    def blanks(self) -> None:
+        check_blanks(self.card, self.seed, self.report)
 
     def value_names(self) -> set[str]:
         names = {g.name for g in self.card.given}

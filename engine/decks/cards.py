@@ -13,8 +13,8 @@ from typing import Final, Literal, TypeAlias
 
 from engine.expr.domains import Domain
 
-CardKind = Literal["flash", "symbolic", "numeric", "choice", "steps"]
-CARD_KINDS: Final[tuple[CardKind, ...]] = ("flash", "symbolic", "numeric", "choice", "steps")
+CardKind = Literal["flash", "symbolic", "numeric", "choice", "steps", "cloze"]
+CARD_KINDS: Final[tuple[CardKind, ...]] = ("flash", "symbolic", "numeric", "choice", "steps", "cloze")
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,8 @@ class Card:
     tags: tuple[str, ...] = ()
     plot: PlotSpec | None = None
     precision: Precision | None = None
+    hints: tuple[str, ...] = ()
+    """Progressive hints, shown one at a time on request; using one caps the suggested rating."""
 
     @property
     def full_id(self) -> str:

@@ -22,6 +22,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from engine.decks.blanks import blanked
 from engine.decks.cards import Card, Precision
 from engine.decks.drawing import MAX_DECIMALS as MAX_DECIMALS
 from engine.decks.drawing import MAX_SAMPLER_MAGNITUDE as MAX_SAMPLER_MAGNITUDE
@@ -42,7 +43,12 @@ from engine.expr.names import canonical_name
 from engine.render.numbers import format_value as format_value
 
 Array = npt.NDArray[np.float64]
-_PLACEHOLDER = re.compile(r"(?<![\\\w^_{}])\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_PLACEHOLDER = re.compile(
+    r"(?P<space> ?)(?<![\\\w^_{}])\{(?P<sign>\+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\*(?P<term>[^{}]+))?\}"
+)
+"""`{name}`, or a term of a sum: `{name*x^2}` (a coefficient times what follows the `*`) and
+`{+name}`, `{+name*xy}` (a term after another, with its sign as the operation). See
+`fill_placeholders`."""
 TRAP_DRAWS: Final = 16
 """The draws tried for one instance of a card with named mistakes (see `draw_instances`). A
 trap that coincides with the answer on a share p of draws is left untested with chance p^16
@@ -68,10 +74,20 @@ class Instance:
 
     @property
     def prompt(self) -> str:
-        """The card's prompt with this instance's values, and the precision it asks for."""
+        """The card's prompt with this instance's values, and the precision it asks for; its
+        blanks (a cloze card's) hidden behind their marks."""
+        return blanked(self.prompt_with_blanks)
+
+    @property
+    def prompt_with_blanks(self) -> str:
+        """The prompt with its blanks as written (`\\blank{...}`): for exporters with their own."""
         text = fill_placeholders(self.card.prompt, self.values)
         note = precision_note(self.card)
         return f"{text}\n\n{note}" if note else text
+
+    def hint(self, index: int) -> str:
+        """The card's hint number `index` (from 0), with this instance's values filled in."""
+        return fill_placeholders(self.card.hints[index], self.values)
 
     @property
     def explanation(self) -> str:
@@ -239,15 +255,47 @@ class _Tried:
 
 
 def placeholders(text: str) -> list[str]:
-    """The `{name}` placeholders in a prompt (LaTeX groups such as `\\frac{a}{b}` are not)."""
-    return _PLACEHOLDER.findall(text)
+    """The names of the `{name}` placeholders in a prompt, in every form (`{+b*xy}` names b);
+    LaTeX groups such as `\\frac{a}{b}` are not placeholders."""
+    return [match["name"] for match in _PLACEHOLDER.finditer(text)]
 
 
 def fill_placeholders(text: str, values: Mapping[str, npt.ArrayLike]) -> str:
-    """Replace each `{name}` (any spelling: `{beta1}` is β₁) with its value."""
+    """Replace each `{name}` (any spelling: `{beta1}` is β₁) with its value.
+
+    A polynomial with drawn coefficients is written with term placeholders, so that it reads
+    as a person writes it whatever the draw: `{a*x^2} {+b*xy} {+c*y^2}` is `x^2 - 2xy + 3y^2`
+    for a = 1, b = −2, c = 3, never `1x^2 + -2xy + 3y^2`; a term whose coefficient is 0 is
+    left out (with the space before it), and `{+d}` is a signed constant term (`- 4`).
+    """
 
     def value_of(match: re.Match[str]) -> str:
-        name = canonical_name(match.group(1))
-        return format_value(values[name]) if name in values else match.group(0)
+        name = canonical_name(match["name"])
+        if name not in values:
+            return match.group(0)
+        if match["sign"] is None and match["term"] is None:
+            return match["space"] + format_value(values[name])
+        term = format_term(values[name], match["term"] or "", signed=match["sign"] is not None)
+        return match["space"] + term if term else ""
 
     return _PLACEHOLDER.sub(value_of, text)
+
+
+def format_term(coefficient: npt.ArrayLike, monomial: str, *, signed: bool) -> str:
+    """`coefficient` times `monomial` (LaTeX, "" for a constant) as a term of a sum.
+
+    A coefficient of ±1 is not written before a monomial (`x^2`, `-xy`), and a term that
+    follows another (`signed`) carries its sign as the operation (`+ 3xy`, `- xy`) and is
+    empty when the coefficient is 0. A leading term of 0 stays `0`, so that a sum is never
+    empty. A vector or matrix has no sign of its own: it is written whole after `+ `.
+    """
+    array = np.asarray(coefficient, dtype=np.float64)
+    if array.ndim:
+        return f"{'+ ' if signed else ''}{format_value(array)}{monomial}"
+    value = float(array)
+    if value == 0:
+        return "" if signed else "0"
+    magnitude = monomial if abs(value) == 1 and monomial else format_value(abs(value)) + monomial
+    if signed:
+        return f"{'+' if value > 0 else '-'} {magnitude}"
+    return magnitude if value > 0 else f"-{magnitude}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from engine.decks.cards import CARD_KINDS, Card, CardKind, Given, Step, Tolerance
+from engine.decks.cards import CARD_KINDS, Card, CardKind, Formula, Given, Step, Tolerance
 from engine.decks.hygiene import latex_line_breaks
 from engine.decks.kinds import KINDS, implied_kind, missing_fields
 from engine.decks.quiz_fields import CardInvalid, FieldReader, suggest
@@ -21,7 +21,8 @@ from engine.expr.domains import Domain, parse_domain
 
 __all__ = ["CardInvalid", "QuizReader", "suggest"]
 
-_COMMON_KEYS: Final = frozenset({"kind", "tags", "plot"})
+_COMMON_KEYS: Final = frozenset({"kind", "tags", "plot", "hints"})
+MAX_HINTS: Final = 5
 _ALL_KEYS: Final = _COMMON_KEYS.union(*(row.keys for row in KINDS.values()))
 _STEP_KEYS: Final = frozenset(
     {"name", "prompt", "answer", "options", "tolerance", "precision", "mistakes", "output"}
@@ -99,6 +100,10 @@ class QuizReader(FieldReader):
             fields["steps"] = self.steps(data["steps"])
         if "plot" in data:
             fields["plot"] = self.plot(data["plot"], self.line_of("plot"))
+        if "hints" in data:
+            fields["hints"] = self.hints(data["hints"])
+        if KINDS[kind].blanks:
+            fields["steps"] = self.blanks(str(base["prompt"]))
         card = Card(**base, **fields)
         self.require(card)
         return card
@@ -114,6 +119,48 @@ class QuizReader(FieldReader):
                 "unknown-kind",
             )
         return kind  # type: ignore[no-any-return]
+
+    def hints(self, raw: object) -> tuple[str, ...]:
+        """`hints:` a list of texts, shown one at a time (each may hold math)."""
+        line = self.line_of("hints")
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not raw or any(isinstance(item, list | dict) for item in raw):
+            raise self.fail(line, "hints must be a list of texts, shown one at a time", "invalid-hints")
+        if len(raw) > MAX_HINTS:
+            raise self.fail(line, f"{len(raw)} hints (at most {MAX_HINTS})", "invalid-hints")
+        hints = tuple(
+            self.text(item, self.item_line("hints", index), "a hint") for index, item in enumerate(raw)
+        )
+        if not all(hints):
+            raise self.fail(line, "a hint is empty", "invalid-hints")
+        return hints
+
+    def blanks(self, prompt: str) -> tuple[Step, ...]:
+        """A cloze card's parts: one per `\\blank{...}` of its prompt's formula, in reading order."""
+        from engine.decks.blanks import BlankSyntaxError, cloze_formula
+
+        try:
+            formula = cloze_formula(prompt)
+        except BlankSyntaxError as error:
+            raise self.fail(self.prompt_line(prompt, error.offset), error.message, "invalid-blank") from error
+        line = self.prompt_line(prompt, prompt.find(formula.tex))
+        return tuple(
+            Step(
+                name=f"blank_{blank.number}",
+                prompt=blank.mark,
+                answer=Formula(blank.content, line),
+                line=line,
+            )
+            for blank in formula.blanks
+        )
+
+    def prompt_line(self, prompt: str, offset: int) -> int:
+        """The deck file's line of the prompt's text at `offset` (the prompt is joined from its lines)."""
+        text = prompt.split("\n")[prompt.count("\n", 0, max(offset, 0))].strip()
+        lines = self.deck.lines
+        found = [number for number, line in enumerate(lines, 1) if text and line.strip() == text]
+        return min(found, key=lambda number: abs(number - self.first_line)) if found else self.first_line
 
     def require(self, card: Card) -> None:
         missing = missing_fields(card)

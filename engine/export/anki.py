@@ -10,7 +10,9 @@ One note per card. Three choices make the package useful beyond a first import:
   so a card's `$5` is a price in both and its code spans are code in both; the rest of the
   markdown becomes HTML, with raw HTML in a deck escaped, not passed on;
 - a randomised card cannot re-draw its numbers in Anki, so it is exported as one fixed
-  instance (seed `EXPORT_SEED`, the one `quizapp show CARD` prints) with its answer.
+  instance (seed `EXPORT_SEED`, the one `quizapp show CARD` prints) with its answer;
+- a cloze card becomes a real Anki cloze note (`{{c1::...}}`, one Anki card per blank),
+  its deletions spaced so that Anki's `}}` never meets LaTeX's (`engine.decks.blanks`).
 
 genanki is imported here, when an export runs, never at quizapp's start.
 """
@@ -31,6 +33,7 @@ from engine.render import MathSpan, replace_math
 
 EXPORT_SEED: Final = 0
 MODEL_NAME: Final = "quizapp card"
+CLOZE_MODEL_NAME: Final = "quizapp cloze"
 _TOKEN: Final = "QZMATH{}QZ"
 _CSS: Final = """
 .card { font-family: sans-serif; font-size: 18px; text-align: left; color: black; background: white; }
@@ -104,10 +107,41 @@ def card_fields(card: Card) -> tuple[str, str]:
     return "\n".join(front), "\n".join(back)
 
 
+def cloze_fields(card: Card) -> tuple[str, str]:
+    """The Text (with `{{cN::...}}` deletions) and Back Extra of a cloze card's note."""
+    from engine.decks.blanks import anki_clozes
+    from engine.decks.instance import draw_instance
+
+    instance = draw_instance(card, EXPORT_SEED)
+    text = [
+        f'<div class="title">{html.escape(card.title)}</div>',
+        markdown_to_html(anki_clozes(instance.prompt_with_blanks)),
+    ]
+    extra = [markdown_to_html(instance.explanation)] if instance.explanation else []
+    extra.append(f'<div class="meta">{html.escape(card.full_id)}</div>')
+    return "\n".join(text), "\n".join(extra)
+
+
 def export_anki(decks: Sequence[Deck], path: Path, *, timestamp: float | None = None) -> ExportReport:
     """Write `decks` to the .apkg at `path`; `timestamp` pins the package's own times (tests)."""
     import genanki
 
+    from engine.decks.kinds import KINDS
+
+    cloze_model = genanki.Model(
+        stable_id("quizapp-cloze-model-v1"),
+        CLOZE_MODEL_NAME,
+        fields=[{"name": "Text"}, {"name": "Back Extra"}, {"name": "CardId"}],
+        templates=[
+            {
+                "name": "Cloze",
+                "qfmt": "{{cloze:Text}}",
+                "afmt": "{{cloze:Text}}\n\n<hr id=answer>\n\n{{Back Extra}}",
+            }
+        ],
+        css=_CSS,
+        model_type=genanki.Model.CLOZE,
+    )
     model = genanki.Model(
         stable_id("quizapp-model-v1"),
         MODEL_NAME,
@@ -126,8 +160,9 @@ def export_anki(decks: Sequence[Deck], path: Path, *, timestamp: float | None = 
     for deck in decks:
         anki_deck = genanki.Deck(stable_id(f"quizapp-deck:{deck.id}"), f"quizapp::{deck.title}")
         for card in deck.cards:
+            cloze = KINDS[card.kind].blanks
             try:
-                front, back = card_fields(card)
+                front, back = cloze_fields(card) if cloze else card_fields(card)
             except EngineError as error:
                 report.skipped.append((card.full_id, error.message))
                 continue
@@ -137,7 +172,7 @@ def export_anki(decks: Sequence[Deck], path: Path, *, timestamp: float | None = 
             tags = [tag.replace(" ", "_") for tag in (deck.id, *card.tags)]
             anki_deck.add_note(
                 genanki.Note(
-                    model=model,
+                    model=cloze_model if cloze else model,
                     fields=[front, back, card.full_id],
                     tags=list(dict.fromkeys(tags)),
                     guid=note_guid(card),

@@ -153,6 +153,10 @@ def display_name(name: str) -> str:
         return display_name(spelled[0]) if spelled else shown
     if sub in ACCENTS and len(shown) == 1:
         return shown + ACCENTS[sub]
+    accent, _, rest = sub.partition("_")
+    if accent in ACCENTS and rest and len(shown) == 1:  # v_hat_t is v̂_t, m_hat_1 is m̂₁
+        marked = shown + ACCENTS[accent]
+        return marked + rest.translate(_SUBSCRIPT_MAP) if rest.isdigit() else f"{marked}_{rest}"
     if sub.isdigit():
         return shown + sub.translate(_SUBSCRIPT_MAP)
     return f"{shown}_{sub}"

@@ -44,11 +44,25 @@ class Token:
 
 _NUMBER = re.compile(r"([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")  # ASCII digits only
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")
-_SUBSCRIPT = re.compile(r"_(?:([A-Za-z0-9]+)|\{\s*([A-Za-z0-9]+)\s*\})")
+# A subscript: `_t`, `_{t}`, and the forms a word takes in LaTeX (`_{\max}`, `_{\text{in}}`, `_\max`).
+_SUBSCRIPT = re.compile(
+    r"_(?:([A-Za-z0-9]+)"
+    r"|\{\s*(?:\\(?:text|textrm|mathrm|rm|operatorname)\s*\{\s*([A-Za-z0-9]+)\s*\}|\\?([A-Za-z0-9]+))\s*\}"
+    r"|\\(?:text|textrm|mathrm|rm)\s*\{\s*([A-Za-z0-9]+)\s*\}"
+    r"|\\(max|min))"
+)
 _TRAILING_ASCII_DIGITS = re.compile(r"[0-9]*")
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
-_BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z]+)\s*\}")
-_ACCENTED = re.compile(r"\s*(?:\{\s*\\?([A-Za-z]+)\s*\}|\\?([A-Za-z]))")
+_BRACED_WORD = re.compile(r"\s*\{\s*([A-Za-z][A-Za-z0-9]*(?:\\?_[A-Za-z0-9]+)*)\s*\}")  # fan\_in too
+# What an accent applies to: `{m}`, `{\mu}`, `m`, or a command such as `\mu` (`\bar\mu`).
+_ACCENTED = re.compile(r"\s*(?:\{\s*\\?([A-Za-z]+)\s*\}|\\([A-Za-z]+)|([A-Za-z]))")
+_ACCENT_ALIASES: Final = {"overline": "bar", "widehat": "hat", "widetilde": "tilde"}
+# Letters written as superscripts and subscripts (Unicode has no complete alphabet of either).
+_SUPERSCRIPT_LETTERS: Final = dict(zip("ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ", "abcdefghijklmnoprstuvwxyz", strict=True))
+_SUBSCRIPT_LETTERS: Final = dict(zip("ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", "aehijklmnoprstuvx", strict=True))
+# Vulgar fractions, read as a bracketed quotient: ½(a + b) is (1/2)(a + b).
+_VULGAR_FRACTIONS: Final = {"½": ("1", "2"), "⅓": ("1", "3"), "⅔": ("2", "3"), "¼": ("1", "4"),
+                            "¾": ("3", "4"), "⅕": ("1", "5"), "⅙": ("1", "6"), "⅛": ("1", "8")}  # fmt: skip
 
 # Single characters (after Unicode folding) that are operators.
 _OPERATOR_CHARS: Final[dict[str, str]] = {
@@ -131,6 +145,13 @@ class _Tokenizer:
                 self._name(decorated, start)
             elif char in SUPERSCRIPT_CHARS:
                 self._superscript()
+            elif char in _SUPERSCRIPT_LETTERS:
+                self._superscript_name()
+            elif char in _VULGAR_FRACTIONS:
+                top, bottom = _VULGAR_FRACTIONS[char]
+                for kind, piece in (("op", "("), ("num", top), ("op", "/"), ("num", bottom), ("op", ")")):
+                    self._emit(kind, piece, self.pos)  # type: ignore[arg-type]
+                self.pos += 1
             elif char == "√":
                 self._emit("name", "sqrt", self.pos)
                 self.pos += 1
@@ -188,17 +209,35 @@ class _Tokenizer:
         if accent is not None and "_" not in raw:  # m̂ is m_hat, as the printer shows it
             raw = f"{raw}_{accent}"
             self.pos += 1
-        match = _SUBSCRIPT.match(self.text, self.pos)
-        if match and "_" not in raw:
-            raw = f"{raw}_{match.group(1) or match.group(2)}"
-            self.pos = match.end()
-        digits = ""
-        while self.pos < len(self.text) and self.text[self.pos] in SUBSCRIPT_DIGITS:
-            digits += str(SUBSCRIPT_DIGITS.index(self.text[self.pos]))
-            self.pos += 1
-        if digits:
-            raw = f"{raw}_{digits}"
+        raw = self._subscripted(raw)
         self._emit("name", canonical_name(raw), start)
+
+    def _subscripted(self, raw: str) -> str:
+        """`raw` with the subscript written after it, if any (`_t`, `_{\\max}`, `₁`, `ᵢ`)."""
+        match = _SUBSCRIPT.match(self.text, self.pos)
+        if match and all(part in ACCENTS for part in raw.split("_")[1:]):  # m̂_t, not beta_1_t
+            raw = f"{raw}_{next(group for group in match.groups() if group)}"
+            self.pos = match.end()
+        sub = ""
+        while self.pos < len(self.text) and (
+            self.text[self.pos] in SUBSCRIPT_DIGITS or self.text[self.pos] in _SUBSCRIPT_LETTERS
+        ):
+            char = self.text[self.pos]
+            sub += _SUBSCRIPT_LETTERS.get(char) or str(SUBSCRIPT_DIGITS.index(char))
+            self.pos += 1
+        return f"{raw}_{sub}" if sub else raw
+
+    def _superscript_name(self) -> None:
+        """`β₁ᵗ` is `beta_1^t`: a run of superscript letters is a name in the exponent."""
+        start = self.pos
+        letters = ""
+        while self.pos < len(self.text) and self.text[self.pos] in _SUPERSCRIPT_LETTERS:
+            letters += _SUPERSCRIPT_LETTERS[self.text[self.pos]]
+            self.pos += 1
+        self._emit("op", "^", start)
+        self._emit("op", "{", start)
+        self._emit("name", canonical_name(letters), start)
+        self._emit("op", "}", start)
 
     def _superscript(self) -> None:
         """`x²` and `x⁻¹` become `x^{2}` and `x^{-1}`."""
@@ -244,14 +283,15 @@ class _Tokenizer:
                 message = f"\\{command} must be followed by {{word}} at column {start + 1}"
                 raise ExpressionError(message, start)
             self.pos = word.end()
-            self._name(word.group(1), start)
-        elif command in ACCENTS:
+            self._name(word.group(1).replace("\\_", "_"), start)
+        elif command in ACCENTS or command in _ACCENT_ALIASES:
+            accent = _ACCENT_ALIASES.get(command, command)
             letter = _ACCENTED.match(self.text, self.pos)
             if letter is None:
                 message = f"\\{command} must be followed by a letter at column {start + 1}"
                 raise ExpressionError(message, start)
             self.pos = letter.end()
-            base = letter.group(1) or letter.group(2)
-            self._emit("name", f"{canonical_name(base)}_{command}", start)
+            base = next(group for group in letter.groups() if group)
+            self._emit("name", self._subscripted(f"{canonical_name(base)}_{accent}"), start)
         else:
             raise ExpressionError(f"unknown LaTeX command \\{command} at column {start + 1}", start)

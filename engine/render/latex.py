@@ -224,6 +224,8 @@ class _Renderer:
             return self.operator_name(self.atom())
         if name in WRAPPERS:
             return self.atom()
+        if name == "blank":  # a cloze card's blank (engine.decks.blanks), where it is shown whole
+            return f"⟦{self.atom()}⟧"
         if name in BOLD:
             return "".join(BOLD_DIGITS.get(c, c) for c in self.atom())
         if name in TEXT_WRAPPERS:

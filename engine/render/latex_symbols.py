@@ -40,7 +40,7 @@ RELATIONS: Final[dict[str, str]] = {
     "cdot": "·", "times": "×", "div": "÷", "pm": "±", "mp": "∓", "ast": "∗",
     "star": "⋆", "bullet": "•", "circ": "∘", "odot": "⊙", "otimes": "⊗",
     "oplus": "⊕", "cup": "∪", "cap": "∩", "setminus": "∖", "land": "∧", "wedge": "∧",
-    "lor": "∨", "vee": "∨",
+    "lor": "∨", "vee": "∨", "bmod": "mod",
 }  # fmt: skip
 # Upright function names: a space separates them from an operand, `\log x` is log x.
 _FUNCTION_NAMES: Final = (

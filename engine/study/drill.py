@@ -140,6 +140,7 @@ class DrillSession(AnswerSession):
     """
 
     mode: ClassVar[Mode] = "drill"
+    allows_hints: ClassVar[bool] = False
 
     def __init__(
         self,

@@ -34,7 +34,7 @@ from engine.decks.cards import Card, Step
 from engine.decks.instance import Instance, draw_instance
 from engine.decks.kinds import kind_of
 from engine.storage import Mode, Reschedule, ReviewStore, to_utc
-from engine.study.scheduling import DEFAULT_NEW_LIMIT, StudyScheduler, rating_from_verdict
+from engine.study.scheduling import DEFAULT_NEW_LIMIT, HARD, StudyScheduler, rating_from_verdict
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class AnswerSession:
     """Cards asked one at a time, each answer recorded with its schedule change (see the module)."""
 
     mode: ClassVar[Mode] = "study"
+    allows_hints: ClassVar[bool] = True
+    """A drill measures what is known unaided: its sessions show no hints."""
 
     def __init__(
         self,
@@ -94,6 +96,7 @@ class AnswerSession:
         self.answered: list[Answered] = []
         self.position = 0
         self.current: Instance | None = None
+        self.hints_shown = 0  # of the current card's hints
 
     @property
     def total(self) -> int:
@@ -115,22 +118,38 @@ class AnswerSession:
         card = self.queue[self.position]
         if self.current is None or self.current.card is not card:
             self.current = draw_instance(card, self.seeds.randrange(2**31))
+            self.hints_shown = 0
         return self.current
+
+    def next_hint(self) -> str | None:
+        """The current card's next hint (its values filled in), or None when none is left.
+
+        Every hint shown counts against the answer: a card answered after one is
+        suggested Hard at best (`submit`). A session that does not allow hints (a drill)
+        shows none.
+        """
+        instance = self.current
+        if instance is None or not self.allows_hints or self.hints_shown >= len(instance.card.hints):
+            return None
+        self.hints_shown += 1
+        return instance.hint(self.hints_shown - 1)
 
     def advance(self) -> None:
         """Move past the current card (answered, or broken and skipped)."""
         self.position += 1
         self.current = None
+        self.hints_shown = 0
 
     # -- the life of an answer ---------------------------------------------------------
 
     def check(self, answer: str, step: Step | None = None) -> Verdict:
         """The verdict on `answer` for the current instance (one part of a steps card with `step`)."""
-        from engine.decks.kinds import check_answer  # sympy and torch: not at start-up
-        from engine.decks.kinds.steps import check_step
+        from engine.decks.kinds import check_answer, kind_of  # sympy and torch: not at start-up
 
         instance = self._current()
-        return check_step(instance, step, answer) if step is not None else check_answer(instance, answer)
+        if step is None:
+            return check_answer(instance, answer)
+        return kind_of(instance.card).check_part(instance, step, answer)
 
     def submit(
         self,
@@ -155,6 +174,8 @@ class AnswerSession:
             raise ValueError("an answer the checker failed on is neither right nor wrong: it is not recorded")
         if verdict is not None:
             suggested: int | None = rating_from_verdict(verdict, duration_ms, kind_of(card).expected_ms)
+            if self.hints_shown and suggested is not None:  # helped: Hard at best
+                suggested = min(suggested, HARD)
         elif rating is not None:
             suggested = rating
         else:

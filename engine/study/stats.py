@@ -38,6 +38,9 @@ from engine.storage.parameters import FittedParameters, latest_parameters
 DEFAULT_DAYS: Final = 30
 FORECAST_DAYS: Final = 14
 TOP_MISTAKES: Final = 8
+DIAGNOSED: Final = "auto:"
+"""How a verdict names a mistake the checker diagnosed itself (`engine.checking.diagnosis.AUTO_MISTAKE`,
+not imported: it loads numpy, which the statistics do not need)."""
 _READ_TABLES: Final = frozenset({"reviews", "card_states", "drill_results", "scheduler_parameters"})
 
 
@@ -83,6 +86,11 @@ class Stats:
     day_start_hour: int = DAY_START_HOUR
 
     @property
+    def mistakes_shown(self) -> tuple[tuple[str, int], ...]:
+        """`mistakes` as the statistics show them: a diagnosed edit in words (`mistake_label`)."""
+        return tuple((mistake_label(name), count) for name, count in self.mistakes)
+
+    @property
     def warnings(self) -> tuple[str, ...]:
         """One line per damaged row left out of these numbers, naming its table and row."""
         return tuple(str(row) for row in self.damaged)
@@ -126,6 +134,14 @@ class Stats:
                 {"table": row.table, "row": row.row, "problem": row.problem} for row in self.damaged
             ],
         }
+
+
+def mistake_label(name: str) -> str:
+    """A mistake as the statistics show it: a deck's by its name, a diagnosed edit in words
+    (`auto:factor-2` is "auto: factor 2", `auto:eps-inside-sqrt` "auto: eps inside sqrt")."""
+    if name.startswith(DIAGNOSED):
+        return "auto: " + name.removeprefix(DIAGNOSED).replace("-", " ")
+    return name
 
 
 def _accuracy_json(accuracy: Accuracy) -> dict[str, Any]:
@@ -259,7 +275,7 @@ def format_stats(stats: Stats) -> str:
             lines += [f"  {a.name:<{width}}  {a.ratio:>4.0%}  ({a.right}/{a.total})" for a in rows]
     if stats.mistakes:
         lines += ["", "mistakes seen most often:"]
-        lines += [f"  {name} ×{count}" for name, count in stats.mistakes]
+        lines += [f"  {name} ×{count}" for name, count in stats.mistakes_shown]
     if stats.drills:
         recent = stats.drills[-5:]
         lines += ["", "drills (latest last): " + ", ".join(f"{d.accuracy:.0%}" for d in recent)]

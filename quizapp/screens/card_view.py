@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
-from engine import StoreError, load_rows, render_math_text
+from engine import StoreError, blanked, load_rows, render_math_text
 from quizapp.card_commands import local_time
 from quizapp.screens.browser import when
 
@@ -159,7 +159,7 @@ class CardScreen(Screen[None]):
             )
             if card.tags:
                 yield Static(Text("tags: " + ", ".join(card.tags), "dim"), id="card-tags")
-            yield Static(reflow(render_math_text(card.prompt)), id="card-prompt", markup=False)
+            yield Static(reflow(render_math_text(blanked(card.prompt))), id="card-prompt", markup=False)
             yield Static("Reading the log…", id="card-state", markup=False)
             yield Static("History", id="history-title", markup=False)
             yield DataTable(id="history", cursor_type="row", zebra_stripes=True)

@@ -23,6 +23,7 @@ HELP = """\
 | s, Ctrl+S | suspend the card until you unsuspend it in the browser (s after the verdict or on a flash card; Ctrl+S also while typing) |
 | b, Ctrl+L | bury the card until the next study day, 04:00 (b after the verdict or on a flash card; Ctrl+L also while typing) |
 | n / s / b / r | an opened card in the browser: study it now / suspend or unsuspend / bury or unbury / reset it to new |
+| h, Ctrl+G | show the card's next hint, when it has one (h out of the answer line; Ctrl+G also while typing); the answer then earns Hard at best |
 | Ctrl+N | skip a question (drills) |
 | Esc | end the session or drill (every answer given is saved; one being checked is saved first) |
 | Ctrl+P | command palette (themes, study all, statistics, help) |
@@ -37,6 +38,8 @@ HELP = """\
 - Numbers may be expressions: `sqrt(2)/2`, `1e-3`; vectors: `[0.5, 0.25]`.
 - Steps cards are answered part by part (type at your pace: each Enter moves on at once);
   several parts can go on one line, separated by `;`.
+- Cloze cards: write what fills each blank (⟦1⟧, ⟦2⟧…) of the formula, one per Enter or
+  separated by `;`; any equivalent form of a blank is right.
 - Choices: by letter (`b`), by the option's text, or, when the options are numbers, by value
   (`1e-2` for 0.01).
 - The line under the answer shows how your input is read, as you type. An answer that

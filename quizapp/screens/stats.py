@@ -56,7 +56,7 @@ def summary_text(stats: Stats) -> str:
         scheduling_text(stats),
     ]
     if stats.mistakes:
-        top = ", ".join(f"{escape(name)} ×{count}" for name, count in stats.mistakes[:5])
+        top = ", ".join(f"{escape(name)} ×{count}" for name, count in stats.mistakes_shown[:5])
         lines.append(f"Mistakes seen most often: {top}")
     if stats.by_deck:
         decks = ", ".join(f"{escape(a.name)} {a.ratio:.0%}" for a in stats.by_deck)

@@ -63,6 +63,7 @@ class StudyScreen(Screen[None]):
         # the Ctrl keys any time, as letters typed in the line are the answer's.
         Binding("s,ctrl+s", "set_aside('suspend')", "Suspend", show=False),
         Binding("b,ctrl+l", "set_aside('bury')", "Bury", show=False),
+        Binding("h,ctrl+g", "hint", "Hint"),  # shown only while the card has a hint left
         Binding("escape", "leave", "End session"),
     ]
 
@@ -93,6 +94,7 @@ class StudyScreen(Screen[None]):
             yield PromptView(id="prompt")
             yield Static(id="options", markup=False)
             yield Static(id="parts", markup=False)
+            yield Static(id="hints", markup=False)
             yield AnswerInput(self.preview, self.submit, id="answer-box")
             yield Static("Press space to reveal the answer.", id="reveal-hint")
             yield FeedbackPanel(id="feedback")
@@ -132,6 +134,10 @@ class StudyScreen(Screen[None]):
         options.display = bool(card.options)
         options.update(option_lines(card.options))
         self.query_one("#parts", Static).display = bool(card.steps)
+        hints = self.query_one("#hints", Static)
+        hints.display = False
+        hints.update("")
+        self.refresh_bindings()  # the Hint key is offered only on a card with hints
         self.query_one("#feedback", FeedbackPanel).clear()
         self.query_one("#verdict-bar", VerdictBar).clear()
         flash = not kind_of(card).checked  # revealed and self-rated
@@ -175,6 +181,7 @@ class StudyScreen(Screen[None]):
         from engine import render_math_text
 
         lines = []
+        fills: dict[int, str] = {}  # a cloze card's blanks, by number, as answered
         for index, step in enumerate(instance.card.steps):
             prompt = " ".join(render_math_text(step.prompt).split())
             if index < len(self.parts):
@@ -183,12 +190,14 @@ class StudyScreen(Screen[None]):
                 shown = (
                     verdict.interpreted if verdict is not None and verdict.interpreted else self.parts[index]
                 )
+                fills[index + 1] = shown
                 lines.append(f"{mark} {prompt} {shown}")
             elif index == len(self.parts) and self.state == "answering":
                 lines.append(f"▸ {prompt}")
             else:
                 lines.append(f"  {prompt}")
         self.query_one("#parts", Static).update("\n".join(lines))
+        self.query_one("#prompt", PromptView).fill(fills)
 
     def focus_card(self) -> None:
         self.query_one("#card", VerticalScroll).focus()
@@ -379,6 +388,36 @@ class StudyScreen(Screen[None]):
         self.query_one("#verdict-bar", VerdictBar).show(
             "Answer", "", "How well did you know it?  1 Again · 2 Hard · 3 Good · 4 Easy"
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hint":  # hidden unless a hint is left to show for the card being answered
+            instance = self.session.current
+            return (
+                self.state == "answering"
+                and instance is not None
+                and self.session.hints_shown < len(instance.card.hints)
+                and self.session.allows_hints
+            )
+        return True
+
+    def action_hint(self) -> None:
+        """Show the card's next hint; the answer then earns Hard at best (the session's rule)."""
+        if self.state != "answering":
+            return
+        instance = self.session.current
+        if self.session.next_hint() is None or instance is None:
+            return
+        from engine import render_math_text
+
+        count = len(instance.card.hints)
+        lines = [
+            f"Hint {index + 1} of {count}: {render_math_text(instance.hint(index))}"
+            for index in range(self.session.hints_shown)
+        ]
+        hints = self.query_one("#hints", Static)
+        hints.update("\n".join(lines))
+        hints.display = True
+        self.refresh_bindings()
 
     def action_rate(self, rating: int) -> None:
         try:

@@ -24,7 +24,7 @@ def fill(data: Path) -> dict[str, datetime]:
             ("starter/sigmoid-derivative", GOOD, T0),
             ("starter/sigmoid-derivative", AGAIN, T0 + timedelta(days=2)),
             ("starter/gelu-at-point", EASY, T0 + timedelta(hours=3)),
-            ("optimizers/adam-one-step", GOOD, T0 + timedelta(days=1)),
+            ("optimizers/adam-first-step-symbolic", GOOD, T0 + timedelta(days=1)),
         ]
         for card_id, rating, when in plan:
             verdict = Verdict(

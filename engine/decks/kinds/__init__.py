@@ -1,4 +1,4 @@
-"""Card kinds: one module each (`flash`, `symbolic`, `numeric`, `choice`, `steps`), one table.
+"""Card kinds: one module each (`flash`, `symbolic`, `numeric`, `choice`, `steps`, `cloze`), one table.
 
 The table below is all that the rest of the engine knows of kinds by name: how a quiz
 block implies a kind when it does not say (`implied_by`), what each kind needs to be read
@@ -51,6 +51,8 @@ class KindRow:
     """Quiz-block keys whose presence implies this kind when `kind:` is absent."""
     needs: tuple[tuple[str, ...], ...]
     """Fields a card of this kind must have: each group is satisfied by any one of its fields."""
+    blanks: bool = False
+    """Whether the card's parts are the blanks of its prompt's formula (`engine.decks.blanks`)."""
 
 
 KINDS: Final[dict[CardKind, KindRow]] = {
@@ -74,6 +76,12 @@ KINDS: Final[dict[CardKind, KindRow]] = {
         keys=frozenset({"given", "answer", "reference", "tolerance", "precision", "mistakes"}),
         implied_by=("given", "reference"),
         needs=(("answer", "reference"),),
+    ),
+    "cloze": KindRow(
+        keys=frozenset({"variables", "answer", "mistakes"}),
+        implied_by=(),
+        needs=(),
+        blanks=True,
     ),
     "flash": KindRow(keys=frozenset(), implied_by=(), needs=()),
 }

@@ -40,6 +40,10 @@ class CardChecks(Protocol):
     def instanced(self) -> None:
         """Instances are drawn and solved, and every expected value agrees with torch."""
 
+    def blanks(self) -> None:
+        """Each blank reads in the card's variables and is not given away by the prompt, and
+        the formula filled in is the card's answer when it has one."""
+
 
 @dataclass(frozen=True)
 class Listing:
@@ -76,6 +80,10 @@ class Kind:
     def check(self, instance: Instance, answer: str) -> Verdict:
         """The verdict on `answer`, whatever it is; a broken card raises."""
         raise CardUsageError(f"{self.name} cards are not checked")
+
+    def check_part(self, instance: Instance, step: Step, answer: str) -> Verdict:
+        """The verdict on one part of a card with parts (a step, a blank), never raising."""
+        raise CardUsageError(f"{self.name} cards have no parts")
 
     def expected_text(self, instance: Instance) -> str:
         """The expected answer, as `quizapp show --reveal` prints it."""

@@ -3,7 +3,9 @@
 The expected value comes from the card's torch reference when it names one (torch is the
 truth), else from its `answer` formula, on the instance's drawn givens. An answer may be
 an expression of numbers (`sqrt(2)/2`, `[1, -2]`), never of names; a wrong one is named
-when it matches a known mistake (the card's or the reference's) at the same accuracy.
+when it matches a known mistake (the card's or the reference's) at the same accuracy, else,
+when it is a single number, when it is a value near at hand (another part, a given, a
+default) or a simple slip of the expected one (`engine.checking.diagnosis`: `auto:<edit>`).
 Here too is what decides whether an instance can tell a mistake from the answer at all
 (`separated`), which drawing (`engine.decks.instance`) and `validate` both ask.
 
@@ -34,12 +36,14 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.checking.boundary import Attempt, failure_message, judged
+from engine.checking.diagnosis import AUTO_MISTAKE, Diagnosis, diagnose_number
 from engine.checking.verdict import Verdict
 from engine.decks.cards import Accuracy, Tolerance
 from engine.decks.kinds.base import CardChecks, Kind
 from engine.decks.solution import KnownMistake, Solution, Target, card_output, target
 from engine.errors import EvaluationError, ExpressionError
 from engine.expr.ast import Neg, Node, Number
+from engine.expr.names import canonical_name, display_name
 from engine.expr.numeric import Value, describe_shape, evaluate
 from engine.expr.parser import ParseOptions, parse
 from engine.expr.printer import to_unicode
@@ -92,7 +96,14 @@ class Numeric(Kind):
         goal = instance.solution.answer
         assert goal is not None
         accuracy = instance.card.accuracy
-        return judged(expected, None, answer, lambda attempt: check_number(goal, answer, accuracy, attempt))
+        return judged(
+            expected,
+            None,
+            answer,
+            lambda attempt: check_number(
+                goal, answer, accuracy, attempt, neighbours=neighbouring_values(instance)
+            ),
+        )
 
     def expected_text(self, instance: Instance) -> str:
         assert instance.solution.answer is not None
@@ -183,9 +194,19 @@ def separated(
 
 
 def check_number(
-    goal: Target, answer: str, accuracy: Accuracy, attempt: Attempt, part: str | None = None
+    goal: Target,
+    answer: str,
+    accuracy: Accuracy,
+    attempt: Attempt,
+    part: str | None = None,
+    neighbours: Mapping[str, float] | None = None,
 ) -> Verdict:
-    """The verdict on a numeric answer (or part) against its target; raises for `judged` to catch."""
+    """The verdict on a numeric answer (or part) against its target; raises for `judged` to catch.
+
+    A wrong number that matches no known mistake is diagnosed (`engine.checking.diagnosis`):
+    the value of one of `neighbours` (`neighbouring_values`), the sign, or a factor of 2, ½, 10
+    or 0.1, at this accuracy.
+    """
     expected = goal.value
     expected_text = format_value(expected)
     node = parse(answer, NUMERIC_ANSWER)
@@ -218,9 +239,72 @@ def check_number(
         return Verdict(
             False, interpreted, expected_text, mistake_feedback(matched), matched[0].name, part=part
         )
+    diagnosis = _diagnosis(expected, got, accuracy, neighbours or {})
+    if diagnosis is not None:
+        feedback = f"{diagnosis.message} Expected {expected_text}, got {shown}."
+        return Verdict(False, interpreted, expected_text, feedback, AUTO_MISTAKE + diagnosis.edit, part=part)
     return Verdict(
         False, interpreted, expected_text, f"Wrong: expected {expected_text}, got {shown}.", part=part
     )
+
+
+def _diagnosis(
+    expected: Array, got: Array, accuracy: Accuracy, neighbours: Mapping[str, float]
+) -> Diagnosis | None:
+    """What a wrong single number is, at the band of this accuracy (`matching_mistakes`'): None for
+    a vector or a matrix."""
+    if expected.size != 1:
+        return None
+
+    def agrees(value: float, answer: float) -> bool:
+        allowed = _deviation_allowed(np.asarray(value, dtype=np.float64), accuracy, False)
+        return bool(abs(answer - value) <= allowed)
+
+    return diagnose_number(
+        float(got.reshape(-1)[0]), float(expected.reshape(-1)[0]), neighbours, agrees=agrees
+    )
+
+
+def neighbouring_values(instance: Instance, skip: str | None = None) -> dict[str, float]:
+    """The single numbers near a numeric answer that a wrong one may be, named as a learner reads
+    them: the card's other parts (not `skip`), its reference's other outputs, its givens, and the
+    reference's defaults, in that order (the order `diagnose_number` tries them in)."""
+    card, solution = instance.card, instance.solution
+    found: dict[str, float] = {}
+
+    def add(name: str, value: Array) -> None:
+        number = np.asarray(value, dtype=np.float64)
+        if number.size == 1 and np.isfinite(number).all() and name not in found:
+            found[name] = float(number.reshape(-1)[0])
+
+    for index, step in enumerate(card.steps, 1):
+        if step.name != skip and step.name in solution.parts:
+            add(f"part {index}, {step.label}", solution.parts[step.name].value)
+    env = {canonical_name(name): value for name, value in solution.reference_env.items()}
+    values = {canonical_name(name): value for name, value in solution.values.items()}
+    givens = [canonical_name(given.name) for given in card.given]
+    outputs: list[str] = []
+    defaults: list[str] = []
+    if card.reference is not None:
+        from engine.references import get_reference
+
+        reference = get_reference(card.reference.name)
+        parts = {canonical_name(step.name) for step in card.steps}
+        outputs = [canonical_name(output.name) for output in reference.outputs]
+        outputs = [name for name in outputs if name not in parts]
+        mapped = {canonical_name(name) for name, _ in card.reference.inputs}
+        defaults = [canonical_name(param.name) for param in reference.inputs]
+        defaults = [name for name in defaults if name not in mapped and name not in givens]
+    for name in outputs:
+        if name in env:
+            add(f"{display_name(name)} (an intermediate result)", env[name])
+    for name in givens:
+        if name in values:
+            add(f"{display_name(name)} (given in the question)", values[name])
+    for name in defaults:
+        if name in env:
+            add(f"{display_name(name)} (torch's default)", env[name])
+    return found
 
 
 def matching_mistakes(goal: Target, got: Array, accuracy: Accuracy) -> list[KnownMistake]:

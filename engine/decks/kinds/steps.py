@@ -16,7 +16,7 @@ it is right. A part no such formula uses is checked against nothing but itself, 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -24,7 +24,7 @@ from engine.checking.boundary import judged
 from engine.checking.verdict import Verdict
 from engine.decks.kinds.base import CardChecks, Kind, Listing
 from engine.decks.kinds.choice import check_option, preview_option
-from engine.decks.kinds.numeric import check_number, preview_number
+from engine.decks.kinds.numeric import check_number, neighbouring_values, preview_number
 from engine.decks.solution import Array, Solution, step_output, target
 from engine.errors import EngineError
 from engine.expr.ast import free_names
@@ -75,6 +75,9 @@ class Steps(Kind):
                 lines.append(f"{step.prompt} {format_value(instance.solution.parts[step.name].value)}")
         return "\n".join(lines)
 
+    def check_part(self, instance: Instance, step: Step, answer: str) -> Verdict:
+        return check_step(instance, step, answer)
+
     def preview(self, instance: Instance, text: str, step: Step | None = None) -> tuple[bool, str]:
         if step is not None and step.options:
             return preview_option(step.options, text)
@@ -108,11 +111,33 @@ def check_step(instance: Instance, step: Step, answer: str) -> Verdict:
         format_value(goal.value),
         step.name,
         answer,
-        lambda attempt: check_number(goal, answer, step.accuracy, attempt, part=step.name),
+        lambda attempt: check_number(
+            goal,
+            answer,
+            step.accuracy,
+            attempt,
+            part=step.name,
+            neighbours=neighbouring_values(instance, step.name),
+        ),
     )
 
 
 def _check_all(instance: Instance, answer: str) -> Verdict:
+    return check_parts(instance, answer, check_step, KIND.expected_text(instance))
+
+
+def check_parts(
+    instance: Instance,
+    answer: str,
+    check_part: Callable[[Instance, Step, str], Verdict],
+    expected: str,
+    noun: str = "part",
+) -> Verdict:
+    """The verdict on all parts of a card answered at once (separated by ';' or new lines).
+
+    Each part is checked by `check_part`; the verdict scores the share that is right and
+    names the first wrong one. Shared by the kinds whose card has parts (steps, cloze).
+    """
     card = instance.card
     answers = split_step_answers(answer)
     if len(answers) != len(card.steps):
@@ -120,11 +145,11 @@ def _check_all(instance: Instance, answer: str) -> Verdict:
         return Verdict(
             False,
             None,
-            KIND.expected_text(instance),
+            expected,
             f"Give {len(card.steps)} answers separated by ';' ({names}).",
             error=f"expected {len(card.steps)} answers, got {len(answers)}",
         )
-    parts = tuple(check_step(instance, step, text) for step, text in zip(card.steps, answers, strict=True))
+    parts = tuple(check_part(instance, step, text) for step, text in zip(card.steps, answers, strict=True))
     labels = {step.name: step.label for step in card.steps}
     unreadable = next((p for p in parts if not p.readable), None)
     if unreadable is not None:  # a typo in one part: the answer is not given yet
@@ -132,23 +157,26 @@ def _check_all(instance: Instance, answer: str) -> Verdict:
         return Verdict(
             False,
             None,
-            KIND.expected_text(instance),
-            f"Part {labels[unreadable.part]} could not be read.",
+            expected,
+            f"{noun.capitalize()} {labels[unreadable.part]} could not be read.",
             error=f"{labels[unreadable.part]}: {unreadable.error}",
             parts=parts,
         )
     failed = next((p for p in parts if not p.judged), None)
-    if failed is not None:  # the checker failed on one part: the answer cannot be judged
+    if failed is not None:  # the checker failed on one part (or could not decide): not judged
         assert failed.part is not None
-        return replace(failed, part=None, error=f"{labels[failed.part]}: {failed.error}", parts=parts)
+        error = f"{labels[failed.part]}: {failed.error}" if failed.error is not None else None
+        return replace(failed, part=None, error=error, parts=parts)
     right = sum(p.correct for p in parts)
     first_wrong = next((p for p in parts if not p.correct), None)
-    if first_wrong is None:
-        feedback = f"All {len(parts)} parts correct."
+    if len(parts) == 1:  # "1 of 1 blanks" says less than the part's own verdict
+        feedback = parts[0].feedback
+    elif first_wrong is None:
+        feedback = f"All {len(parts)} {noun}s correct."
     else:
         assert first_wrong.part is not None
         feedback = (
-            f"{right} of {len(parts)} parts correct; the first wrong part is"
+            f"{right} of {len(parts)} {noun}s correct; the first wrong {noun} is"
             f" {labels[first_wrong.part]}: {first_wrong.feedback}"
         )
     named = next((p for p in parts if p.mistake), None)
@@ -204,17 +232,20 @@ def formula_only_parts(card: Card, solution: Solution) -> list[tuple[int, str]]:
 
 
 def read_parts(instance: Instance, text: str, first: int = 0) -> tuple[list[str], str]:
-    """A steps card's parts typed in one go (separated by ';' or new lines), from part `first` on.
+    """A card's parts typed in one go (separated by ';' or new lines), from part `first` on.
 
     Returns the parts and "" when each can be read, or the parts and what is wrong
     (naming the part by its label) when one cannot, or there are more than are left.
     """
+    from engine.decks.kinds import kind_of
+
+    kind = kind_of(instance.card)
     steps = instance.card.steps[first:]
     parts = [part for part in split_step_answers(text) if part]
     if len(parts) > len(steps):
         return parts, f"⚠ {len(parts)} answers, but only {len(steps)} parts are left"
     for part, step in zip(parts, steps, strict=False):
-        readable, message = KIND.preview(instance, part, step)
+        readable, message = kind.preview(instance, part, step)
         if not readable:
             return parts, f"{step.label}: {message}"
     return parts, ""

@@ -2,7 +2,8 @@
 
 Equality is decided by `engine.checking.equivalence` (sympy with a deadline, then
 sampling), so any equivalent form is right; a wrong answer is named when it is equivalent
-to one of the card's declared mistakes, or shown where it differs. When the two cannot be
+to one of the card's declared mistakes, else when it is one small edit of the expected answer
+(`engine.checking.diagnosis`: `auto:<edit>`), and shown where it differs. When the two cannot be
 compared (undefined almost everywhere, or beyond what float64 and sympy can tell), the
 answer is neither right nor wrong: the verdict says so and is not `judged`, so no session
 records it, and no mistake is named.
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from engine.checking.boundary import Attempt, failure_message, judged
+from engine.checking.diagnosis import AUTO_MISTAKE, diagnose
 from engine.checking.equivalence import UNDECIDED, Equivalence, equivalent
 from engine.checking.verdict import Verdict
 from engine.decks.kinds.base import CardChecks, Kind
@@ -81,7 +83,12 @@ def _check(card: Card, seed: int, answer: str, attempt: Attempt) -> Verdict:
                 )
         except EngineError:
             continue  # validation reports broken mistakes; a learner should not see them
-    return Verdict(False, interpreted, expected_text, _explain_difference(outcome))
+    difference = _explain_difference(outcome)
+    diagnosis = diagnose(node, expected_node, card.variables, seed=seed)
+    if diagnosis is not None:  # one small edit of the expected answer, verified at every point
+        feedback = f"{diagnosis.message} {difference}"
+        return Verdict(False, interpreted, expected_text, feedback, f"{AUTO_MISTAKE}{diagnosis.edit}")
+    return Verdict(False, interpreted, expected_text, difference)
 
 
 def _undecided(outcome: Equivalence) -> str:

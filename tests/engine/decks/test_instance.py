@@ -95,3 +95,24 @@ def test_placeholders_skip_latex_groups() -> None:
 def test_numbers_are_formatted_for_reading() -> None:
     assert format_value(np.array([[1.0, 0.5], [-2.0, 1e-8]])) == "[[1, 0.5], [-2, 1e-8]]"
     assert format_value(np.float64(0.123456789)) == "0.123457"
+
+
+def test_term_placeholders_write_a_polynomial_as_a_person_would() -> None:
+    text = r"$f(x, y) = {a*x^2} {+b*xy} {+c*y^2} {+d}$"
+    assert placeholders(text) == ["a", "b", "c", "d"]
+
+    def filled(a: float, b: float, c: float, d: float) -> str:
+        values = {name: np.float64(v) for name, v in zip("abcd", (a, b, c, d), strict=True)}
+        return fill_placeholders(text, values)
+
+    assert filled(1, -2, 3, -4) == r"$f(x, y) = x^2 - 2xy + 3y^2 - 4$"
+    assert filled(-1, 1, -1, 0.5) == r"$f(x, y) = -x^2 + xy - y^2 + 0.5$"
+    assert filled(2.5, 0, -0.5, 0) == r"$f(x, y) = 2.5x^2 - 0.5y^2$"  # zero terms left out, spaces too
+    assert filled(0, 0, 0, 0) == r"$f(x, y) = 0$"  # a leading 0 stays: the sum is never empty
+
+
+def test_a_plain_placeholder_keeps_its_sign_and_the_space_before_it() -> None:
+    values = {"b": np.float64(-2), "p": np.array([1.0, -0.5])}
+    assert fill_placeholders("x + {b} and {p}", values) == "x + -2 and [1, -0.5]"
+    assert fill_placeholders("{+p*u}", values) == "+ [1, -0.5]u"  # a vector has no sign to move
+    assert fill_placeholders(r"$\frac{b*x}{2}$ and {+q}", values) == r"$\frac{b*x}{2}$ and {+q}"

@@ -179,8 +179,8 @@ def test_unknown_keys_and_kinds_are_named_with_a_suggestion(write_deck: Callable
     )
     assert messages(path) == [
         "6: error: unknown key 'anwser' (did you mean 'answer'?)",
-        "13: error: unknown kind 'numerc' (did you mean 'numeric'?); kinds: flash, symbolic, numeric, choice, steps",
-        "23: error: 'options' does not apply to symbolic cards (they take: answer, kind, mistakes, plot, reference, tags, variables)",
+        "13: error: unknown kind 'numerc' (did you mean 'numeric'?); kinds: flash, symbolic, numeric, choice, steps, cloze",
+        "23: error: 'options' does not apply to symbolic cards (they take: answer, hints, kind, mistakes, plot, reference, tags, variables)",
     ]
 
 
@@ -250,7 +250,7 @@ def test_bundled_decks_load_cleanly() -> None:
     catalog = Catalog.load([DECKS])
     assert catalog.problems == []
     kinds = {card.kind for deck in catalog.decks for card in deck.cards}
-    assert kinds == {"flash", "symbolic", "numeric", "choice", "steps"}
+    assert kinds == {"flash", "symbolic", "numeric", "choice", "steps", "cloze"}
 
 
 # -- parsing once, and caching ------------------------------------------------------------

@@ -65,3 +65,44 @@ def test_math_is_found_by_the_rule_the_app_uses() -> None:
     assert markdown_to_html("$\\sigma(x)\\,(1 +\n x)$") == "<p>\\(\\sigma(x)\\,(1 +\n x)\\)</p>"
     assert markdown_to_html("`$x$` is code") == "<p><code>$x$</code> is code</p>"
     assert "\\(" not in markdown_to_html("```\n$x$\n```")
+
+
+def test_a_cloze_card_is_a_real_anki_cloze_note(tmp_path: Path) -> None:
+    import json
+    import re
+
+    decks = Catalog.load([FIXTURES / "cloze"]).decks
+    report = export_anki(decks, tmp_path / "cloze.apkg", timestamp=0)
+    assert report.notes == 3
+    assert not report.skipped
+    with zipfile.ZipFile(tmp_path / "cloze.apkg") as package:
+        package.extract("collection.anki2", tmp_path)
+    db = sqlite3.connect(tmp_path / "collection.anki2")
+    try:
+        models = json.loads(db.execute("SELECT models FROM col").fetchone()[0])
+        rows = db.execute("SELECT id, mid, flds FROM notes").fetchall()
+        cards_per_note = dict(db.execute("SELECT nid, COUNT(*) FROM cards GROUP BY nid").fetchall())
+    finally:
+        db.close()
+    texts = {}
+    for note_id, model_id, flds in rows:
+        model = models[str(model_id)]
+        assert model["name"] == "quizapp cloze"
+        assert model["type"] == 1  # Anki's cloze note type
+        text, extra, card_id = flds.split("\x1f")
+        texts[card_id] = (text, extra, cards_per_note[note_id])
+    text, extra, count = texts["cloze/adam-denominator"]
+    assert r"\[\theta \leftarrow \theta - \frac{\eta\,\hat m}{{{c1::\sqrt{\hat v} + \epsilon }}}\]" in text
+    assert "torch.optim.Adam" in extra
+    assert count == 1
+    # Anki's own rule: a deletion runs to the first "}}". Each must hold exactly its blank.
+    deletion = re.compile(r"\{\{c(\d+)::(.*?)\}\}", re.DOTALL)
+    text, _, count = texts["cloze/batchnorm"]
+    assert [(n, c.strip()) for n, c in deletion.findall(text)] == [
+        ("1", r"x - \mu"),
+        ("2", r"\sigma^2 + \epsilon"),
+        ("3", r"\beta"),
+    ]
+    assert count == 3  # one Anki card per blank
+    text, _, _ = texts["cloze/momentum-number"]
+    assert [c.strip() for _, c in deletion.findall(text)] == ["0.9", r"\frac{1}{10}"]

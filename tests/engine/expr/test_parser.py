@@ -9,6 +9,7 @@ from engine.checking.equivalence import equivalent
 from engine.errors import ExpressionError
 from engine.expr.ast import BinOp, Call, Compare, Constant, Index, ListExpr, Name, Neg, Node, Number
 from engine.expr.parser import ParseOptions, parse, parse_with_variables
+from engine.expr.printer import to_unicode
 
 
 def read(text: str, *variables: str) -> Node:
@@ -304,3 +305,24 @@ def test_a_comparison_is_only_the_condition_of_where(text: str, shown: str | Non
 @pytest.mark.parametrize("text", ["where(3, 3, 1)", "where(x, 1, 0)", "where(sign(x), 1, 0)"])
 def test_where_needs_a_comparison(text: str) -> None:
     assert "where needs a comparison such as x > 0 as its condition" in error_of(text).message
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("1 - β₁ᵗ", "1 − β₁^t"),  # superscript letters are an exponent
+        ("pᵢ − yᵢ", "p_i − y_i"),  # subscript letters are a subscript
+        ("½(η_max − η_min)", "(1/2)·(η_max − η_min)"),
+        (r"\bar\mu", "μ̄"),
+        (r"\overline{\mu}", "μ̄"),
+        (r"\eta_{\max}", "η_max"),
+        (r"\eta_\text{max} - \eta_{\mathrm{min}}", "η_max − η_min"),
+        (r"\text{fan}_{\text{in}} + \text{fan\_in}", "fan_in + fan_in"),
+        (r"\sqrt{\hat v_t}", "√v̂_t"),
+        ("v̂_t", "v̂_t"),
+        (r"\hat{m}_1", "m̂₁"),
+    ],
+)
+def test_what_learners_type_from_a_prompt_reads_as_written(text: str, read: str) -> None:
+    variables = ["beta_1", "t", "p_i", "y_i", "eta_max", "eta_min", "mu_bar", "fan_in", "v_hat_t", "m_hat_1"]
+    assert to_unicode(parse_with_variables(text, variables)) == read

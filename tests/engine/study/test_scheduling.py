@@ -94,6 +94,7 @@ def test_cards_computed_by_hand_are_given_longer() -> None:
         "numeric": 30_000,
         "choice": 20_000,
         "steps": 30_000,
+        "cloze": 30_000,
     }
     assert rating_from_verdict(RIGHT, 50_000, by_kind["numeric"]) == GOOD
     assert rating_from_verdict(RIGHT, 50_000, by_kind["symbolic"]) == HARD

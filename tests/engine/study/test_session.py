@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,65 @@ def test_concurrent_reviews_of_one_card_lose_no_count(tmp_path: Path) -> None:
         record = store.card_record("d/shared")
         assert record is not None
         assert record.reps == 200 == len(store.reviews())
+
+
+HINTED = """---
+title: Hinted
+id: hinted
+---
+
+## Double {#double}
+
+```quiz
+kind: numeric
+given:
+  x: randint(2, 9)
+answer: 2*x
+hints:
+  - Twice {x} is {x} + {x}.
+  - It is even.
+```
+
+What is $2 \\cdot {x}$?
+"""
+
+
+def test_hints_come_one_at_a_time_and_cap_the_rating_at_hard(
+    store: ReviewStore, write_deck: Callable[..., Path]
+) -> None:
+    cards = list(Catalog.load([write_deck(HINTED)]).decks[0].cards)
+    session = StudySession.start(store, StudyScheduler(store), cards, seed=1)
+    instance = session.next_instance()
+    assert instance is not None
+    x = int(instance.values["x"])
+    assert session.next_hint() == f"Twice {x} is {x} + {x}."
+    assert session.next_hint() == "It is even."
+    assert session.next_hint() is None
+    assert session.hints_shown == 2
+    answered = session.submit(str(2 * x), session.check(str(2 * x)), duration_ms=3_000)
+    assert answered.correct
+    assert answered.suggested == answered.rating == HARD  # fast and right, but helped
+    (review,) = store.reviews()
+    assert review.rating == HARD
+
+
+def test_a_new_card_starts_without_hints_shown(store: ReviewStore, write_deck: Callable[..., Path]) -> None:
+    second = HINTED.split("---", 2)[2].replace("{#double}", "{#double-again}")
+    cards = list(Catalog.load([write_deck(HINTED + second)]).decks[0].cards)
+    assert len(cards) == 2
+    session = StudySession.start(store, StudyScheduler(store), cards, seed=1)
+    session.next_instance()
+    session.next_hint()
+    session.submit("0", session.check("0"), duration_ms=3_000)
+    session.advance()
+    session.next_instance()
+    assert session.hints_shown == 0
+    x = int(session.current.values["x"]) if session.current is not None else 0
+    assert session.submit(str(2 * x), session.check(str(2 * x)), duration_ms=3_000).suggested == EASY
+
+
+def test_a_drill_shows_no_hints(store: ReviewStore, write_deck: Callable[..., Path]) -> None:
+    cards = list(Catalog.load([write_deck(HINTED)]).decks[0].cards)
+    session = DrillSession.start(store, cards, DrillOptions(count=1, seed=3))
+    assert session.next_instance() is not None
+    assert session.next_hint() is None

@@ -106,8 +106,8 @@ def test_every_bundled_choice_card_and_step_is_covered() -> None:
         "optimizers/adamw-default-wd",
         "losses/focal-alpha",
         "losses/triplet-eps",
-        "normalization/bn-s0-alpha",
-        "optimizers/rmsprop-alpha-spot",
+        "normalization/bn-default-momentum",
+        "optimizers/rmsprop-default-alpha",
         "activations/relu-grad-at-zero",
         "losses/huber-vs-smooth-l1",
     } <= numeric_cards

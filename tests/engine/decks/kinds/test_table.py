@@ -23,8 +23,8 @@ def test_every_kind_has_a_row_and_a_module() -> None:
 
 
 def test_an_unknown_kind_is_named() -> None:
-    with pytest.raises(KeyError, match="cloze"):
-        kind_named("cloze")  # type: ignore[arg-type]
+    with pytest.raises(KeyError, match="essay"):
+        kind_named("essay")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,18 @@ from tests.conftest import DECKS, REPO
 
 SEEDS = REPO.parent / "shared" / "seeds"
 SUB_HEADINGS = {"优点", "缺点"}  # pros and cons: part of their parent section
-KINDS = ("flash", "symbolic", "numeric", "choice", "steps")
+KINDS = ("flash", "symbolic", "numeric", "choice", "steps", "cloze")
+CANON_DECKS = (
+    "backprop",
+    "transformers",
+    "convolutions",
+    "precision",
+    "positional",
+    "derivations",
+    "formulas",
+)
+PRIVATE = re.compile(r"\bS[0-4]\b|\b(?i:the (?:study )?notes?|study notes|torch's example)\b")
+"""What a learner without the private notes cannot follow: a note by name, or an example not shown."""
 
 
 def note_sections(path: Path) -> list[str]:
@@ -49,7 +60,8 @@ def test_cards_per_deck_and_per_kind(catalog: Catalog) -> None:
     assert catalog.problems == []
     per_deck = {deck.id: Counter(card.kind for card in deck.cards) for deck in catalog.decks}
     total = sum(sum(kinds.values()) for kinds in per_deck.values())
-    assert total >= 250
+    assert total >= 450
+    assert len(per_deck) >= 13
     areas = {"optimizers", "gradient-descent", "schedules", "activations", "normalization", "losses",
              "initialization", "critical-points", "regularization"}  # fmt: skip
     assert areas <= set(per_deck)
@@ -59,6 +71,42 @@ def test_cards_per_deck_and_per_kind(catalog: Catalog) -> None:
         assert {"numeric", "symbolic", "choice", "flash"} <= set(kinds), (deck_id, kinds)
     everything = sum(per_deck.values(), Counter())
     assert all(everything[kind] >= 15 for kind in KINDS), everything
+    assert everything["cloze"] >= 30
+
+
+def test_every_card_is_self_contained(catalog: Catalog) -> None:
+    """No card points at the private notes (S0–S4, "the note") or at an example it never shows."""
+    cited = []
+    for deck in catalog.decks:
+        for card in deck.cards:
+            texts = [card.title, card.prompt, card.explanation, *card.hints, *card.options]
+            texts += [m.feedback for m in card.mistakes]
+            texts += [t for step in card.steps for t in (step.prompt, *(m.feedback for m in step.mistakes))]
+            cited += [(card.full_id, match.group()) for text in texts if (match := PRIVATE.search(text))]
+    assert cited == []
+
+
+def canon_rows() -> dict[str, list[str]]:
+    section = (
+        (REPO / "docs" / "coverage.md").read_text(encoding="utf-8").split("## The interview canon", 1)[1]
+    )
+    rows = {}
+    for line in section.splitlines():
+        match = re.match(r"^\|\s*(.+?)\s*\|\s*(.+?)\s*\|$", line)
+        if match and match.group(1) not in ("topic", "---"):
+            rows[match.group(1)] = [c.strip() for c in match.group(2).split(",")]
+    return rows
+
+
+def test_the_interview_canon_is_mapped_card_by_card(catalog: Catalog) -> None:
+    rows = canon_rows()
+    assert len(rows) >= 40
+    listed = {card for cards in rows.values() for card in cards}
+    cards = {card.full_id for deck in catalog.decks for card in deck.cards}
+    assert sorted(listed - cards) == []
+    canon = {card.full_id for deck in catalog.decks if deck.id in CANON_DECKS for card in deck.cards}
+    assert sorted(canon - listed) == []
+    assert {deck.id for deck in catalog.decks} >= set(CANON_DECKS)
 
 
 def test_every_card_with_a_torch_counterpart_is_cross_checked(catalog: Catalog) -> None:

@@ -43,6 +43,12 @@ TOPICS = (
     "regularization",
     "schedules",
     "dropout",
+    "backprop",
+    "convolutions",
+    "transformers",
+    "positional",
+    "precision",
+    "derivations",
 )
 """Topic names; each is also the module of this package that defines its references."""
 

@@ -3,6 +3,7 @@ computation written out by hand in numpy, and differs from torch's answer at the
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -297,6 +298,14 @@ HAND: dict[tuple[str, str], Callable[[E], np.ndarray]] = {
     ("cosine_annealing_lr", "missing-half"): lambda e: e["eta_min"] + (e["base_lr"] - e["eta_min"]) * (1 + np.cos(np.pi * e["t"] / e["T_max"])),
     ("linear_lr", "warmup-from-zero"): lambda e: 0.1 * np.minimum(e["t"], 5) / 5,
 }  # fmt: skip
+
+# The topics written since keep their samples and hand computations beside their other tests
+# (`MISTAKE_SAMPLES`, `MISTAKE_HAND` in tests/engine/references/test_<topic>.py); all are run here.
+OWN_SAMPLES = ("backprop", "convolutions", "derivations", "positional", "precision", "transformers")
+for _topic in OWN_SAMPLES:
+    _module = importlib.import_module(f"tests.engine.references.test_{_topic}")
+    SAMPLES.update(_module.MISTAKE_SAMPLES)
+    HAND.update(_module.MISTAKE_HAND)
 
 # The curvature references take a function; test_references_curvature.py checks their mistakes.
 MISTAKES = [(ref.name, m) for ref in all_references() if not ref.takes_function for m in ref.mistakes]

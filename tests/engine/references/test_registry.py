@@ -72,9 +72,19 @@ def test_every_reference_runs_at_its_defaults() -> None:
         (): 0.7, ("n",): [0.2, 0.3, 0.5], ("t",): [0.1, -0.2], ("b", "c"): [[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]],
         ("b",): [0, 1], ("c",): [0.2, 0.5, 1.0], ("d",): [0.3, 0.4], ("k", "d"): [[0.3, 0.4], [1.0, 0.0]], (2, "h"): [[1.0, 2.0], [0.5, -1.0]],
         ("c", "s"): [[1.0, 2.0], [0.0, 1.0]], ("m", "d"): [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], ("m",): [1.0, 2.0, 0.5],
+        ("b", "d"): [[1.0, 2.0], [0.5, -1.0]], ("b", "m"): [[0.2, 0.3, 0.5], [0.1, -0.4, 0.3]],
+        ("k", "m"): [[0.1, 0.2, 0.3], [-0.3, 0.2, 0.1]], ("k",): [0.0, 1.0],
+        ("h", "w"): [[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 1.0, 1.0]], ("kh", "kw"): [[1.0, -1.0], [2.0, 0.0]],
+        ("o", "c"): [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], ("L",): [3.0, 3.0],
+        ("n", "d"): [[0.3, 0.4], [1.0, 0.0]], ("n", "p"): [[1.0, 2.0], [0.0, 1.0]],
     }  # fmt: skip
     whole = {"t": 2, "step_size": 2, "T_max": 4, "total_steps": 5, "num_groups": 1, "fan_in": 4, "fan_out": 3,
-             "out_features": 3, "in_features": 4, "target": 1.0, "H": 2.0}  # fmt: skip
+             "out_features": 3, "in_features": 4, "target": 1.0, "H": 2.0,
+             "i": 1, "d_model": 8, "max_len": 16, "num_heads": 2, "head": 2,
+             "input_size": 8, "kernel_size": 3, "in_channels": 4, "out_channels": 8, "stride": 2, "batch": 2,
+             "channels": 3, "height": 4, "width": 5, "embed_dim": 4, "nhead": 2, "num_embeddings": 5,
+             "embedding_dim": 3, "r": 2, "tokens": 3, "seq_len": 5, "batch_size": 2, "num_layers": 2,
+             "num_kv_heads": 1, "head_dim": 3}  # fmt: skip
     for ref in all_references():
         if ref.takes_function:
             continue  # tests/engine/references/test_curvature.py runs them on functions

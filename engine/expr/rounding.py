@@ -282,10 +282,16 @@ _RELATIONS: Final[dict[str, Callable[[Array, Array], npt.NDArray[np.bool_]]]] = 
 
 def _where(op: str, left: Bounded, right: Bounded, then: Bounded, otherwise: Bounded) -> Bounded:
     """The branch the condition picks; where rounding could flip the condition, the bound
-    covers the other branch too."""
+    covers the other branch too.
+
+    A side that overflowed (±inf against a finite other side) is beyond every finite value
+    whatever its own bound: `exp(exp(exp(10))) > x` holds at every sampled x, so its
+    condition cannot flip. Two infinities (or a NaN) leave the condition unknown.
+    """
     chosen = _RELATIONS[op](left[0], right[0])
     value = np.where(chosen, then[0], otherwise[0])
     reach = left[1] + right[1]
-    may_flip = (reach > 0) & (np.abs(left[0] - right[0]) <= reach)
+    gap = left[0] - right[0]
+    may_flip = (reach > 0) & ~np.isinf(gap) & (np.isnan(gap) | (np.abs(gap) <= reach))
     either = np.abs(then[0] - otherwise[0]) + then[1] + otherwise[1]
     return value, np.where(may_flip, either, np.where(chosen, then[1], otherwise[1]))

@@ -328,3 +328,26 @@ def test_bad_domains_are_explained(spec: object, message: str) -> None:
     with pytest.raises(DomainError) as caught:
         parse_domain(spec)
     assert message in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "where(exp(exp(exp(x-x+10))) > x, 1, 0)",  # an overflowed condition is still a condition
+        "where(1e300*1e300 > x, 1, 0)",
+        "where(x < exp(exp(exp(10))), 1, -1)",
+    ],
+)
+def test_a_condition_that_overflows_does_not_hide_the_answer(answer: str) -> None:
+    """The answer is 1 wherever it is evaluated: never tanh(x), at any seed."""
+    expected = parse_with_variables("2*sigmoid(2*x) - 1", ["x"])
+    for seed in range(5):
+        outcome = equivalent(parse_with_variables(answer, ["x"]), expected, seed=seed)
+        assert not outcome.equal, (seed, outcome)
+        assert outcome.decided
+
+
+def test_a_condition_that_overflows_keeps_its_branch() -> None:
+    expected = parse_with_variables("tanh(x)", ["x"])
+    answer = parse_with_variables("where(exp(exp(exp(x))) > 0, tanh(x), 0)", ["x"])
+    assert equivalent(answer, expected, seed=0).equal

@@ -83,6 +83,7 @@ if TYPE_CHECKING:
     from engine.study.stats import Stats as Stats
     from engine.study.stats import compute_stats as compute_stats
     from engine.study.stats import format_stats as format_stats
+    from engine.study.stats import mistake_label as mistake_label
     from engine.study.stats import parameters_source as parameters_source
     from engine.study.warmup import warm_up as warm_up
 
@@ -129,6 +130,7 @@ _EXPORTS: dict[str, str] = {
     "Stats": "engine.study.stats",
     "compute_stats": "engine.study.stats",
     "format_stats": "engine.study.stats",
+    "mistake_label": "engine.study.stats",
     # Setting cards aside, leeches, and the card browser
     "CardFlags": "engine.storage.flags",
     "Leech": "engine.storage.flags",

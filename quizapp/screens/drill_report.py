@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine import DrillReport
+from engine import DrillReport, mistake_label
 from quizapp.screens.summary import format_duration
 
 
@@ -47,7 +47,7 @@ def report_text(report: DrillReport) -> str:
     if report.mistakes:
         lines += ["", "[b]Mistakes named[/]"]
         lines += [
-            f"  {escape(name)}" + (f" ×{count}" if count > 1 else "") for name, count in report.mistakes
+            f"  {escape(mistake_label(name))}" + (f" ×{count}" if count > 1 else "") for name, count in report.mistakes
         ]
     if report.weakest:
         lines += ["", "[b]Weakest topics[/]"]

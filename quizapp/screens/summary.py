@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from engine import SetAsides, StoreError, StudySession, session_leeches
+from engine import SetAsides, StoreError, StudySession, mistake_label, session_leeches
 
 
 def format_duration(milliseconds: int) -> str:
@@ -54,7 +54,7 @@ class SummaryScreen(Screen[None]):
         mistakes = session.mistakes_seen()
         if mistakes:
             lines += ["", "[b]Mistakes seen[/]"]
-            lines += [f"  {escape(name)}" + (f" ×{count}" if count > 1 else "") for name, count in mistakes]
+            lines += [f"  {escape(mistake_label(name))}" + (f" ×{count}" if count > 1 else "") for name, count in mistakes]
         missed = {a.card.full_id: a.card for a in session.answered if not a.correct}
         if missed:
             lines += ["", "[b]To review[/]"]

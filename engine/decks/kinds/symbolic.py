@@ -19,6 +19,7 @@ from engine.checking.equivalence import UNDECIDED, Equivalence, equivalent
 from engine.checking.verdict import Verdict
 from engine.decks.kinds.base import CardChecks, Kind
 from engine.errors import EngineError
+from engine.expr.names import display_name
 from engine.expr.parser import parse_with_variables
 from engine.expr.printer import to_unicode
 from engine.render.numbers import format_apart, format_number
@@ -97,7 +98,9 @@ def _undecided(outcome: Equivalence) -> str:
 
 
 def _explain_difference(outcome: Equivalence) -> str:
-    point = ", ".join(f"{name} = {format_number(value)}" for name, value in outcome.counterexample.items())
+    point = ", ".join(
+        f"{display_name(name)} = {format_number(value)}" for name, value in outcome.counterexample.items()
+    )
     if outcome.undefined:
         return f"Not equivalent: your answer is not a real number where the expected one is (at {point})."
     if outcome.values is None:

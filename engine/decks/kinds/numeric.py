@@ -42,7 +42,7 @@ from engine.decks.cards import Accuracy, Tolerance
 from engine.decks.kinds.base import CardChecks, Kind
 from engine.decks.solution import KnownMistake, Solution, Target, card_output, target
 from engine.errors import EvaluationError, ExpressionError
-from engine.expr.ast import Neg, Node, Number
+from engine.expr.ast import ListExpr, Neg, Node, Number
 from engine.expr.names import canonical_name, display_name
 from engine.expr.numeric import Value, describe_shape, evaluate
 from engine.expr.parser import ParseOptions, parse
@@ -409,7 +409,7 @@ def preview_number(text: str) -> tuple[bool, str]:
         node = parse(text, NUMERIC_ANSWER)
         attempt.interpreted = shown = to_unicode(node)
         value = numeric_value(node)
-        if not isinstance(node, Number | Neg):
+        if not _literal(node):  # an expression: its value too ([[1, -2]] is its own value)
             big = value.data.size > _PREVIEW_NUMBERS
             shown += " = " + (describe_shape(value.item_shape) if big else format_value(value.data))
     except Exception as error:
@@ -418,6 +418,15 @@ def preview_number(text: str) -> tuple[bool, str]:
             return False, f"⚠ {message}"
         return True, f"read as: {attempt.interpreted} (it could not be evaluated: {message})"
     return True, "read as: " + shown
+
+
+def _literal(node: Node) -> bool:
+    """Whether `node` is written-out numbers: `0.5`, `-2`, `[[1, -2], [0.5, 3]]`."""
+    if isinstance(node, Neg):
+        return _literal(node.operand)
+    if isinstance(node, ListExpr):
+        return all(_literal(item) for item in node.items)
+    return isinstance(node, Number)
 
 
 KIND = Numeric()

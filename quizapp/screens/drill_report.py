@@ -47,7 +47,8 @@ def report_text(report: DrillReport) -> str:
     if report.mistakes:
         lines += ["", "[b]Mistakes named[/]"]
         lines += [
-            f"  {escape(mistake_label(name))}" + (f" ×{count}" if count > 1 else "") for name, count in report.mistakes
+            f"  {escape(mistake_label(name))}" + (f" ×{count}" if count > 1 else "")
+            for name, count in report.mistakes
         ]
     if report.weakest:
         lines += ["", "[b]Weakest topics[/]"]

@@ -54,7 +54,10 @@ class SummaryScreen(Screen[None]):
         mistakes = session.mistakes_seen()
         if mistakes:
             lines += ["", "[b]Mistakes seen[/]"]
-            lines += [f"  {escape(mistake_label(name))}" + (f" ×{count}" if count > 1 else "") for name, count in mistakes]
+            lines += [
+                f"  {escape(mistake_label(name))}" + (f" ×{count}" if count > 1 else "")
+                for name, count in mistakes
+            ]
         missed = {a.card.full_id: a.card for a in session.answered if not a.correct}
         if missed:
             lines += ["", "[b]To review[/]"]

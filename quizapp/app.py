@@ -8,11 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from engine import Settings, StoreError, load_settings
+from quizapp.screens.handover import TakesStrayKeys, hand_over
 from quizapp.screens.home import DeckRow, HomeScreen
 
 if TYPE_CHECKING:
@@ -83,6 +85,15 @@ class QuizApp(App[None]):
 
     def get_default_screen(self) -> Screen[None]:
         return HomeScreen()
+
+    async def on_key(self, event: events.Key) -> None:
+        """Keys that missed where they were typed to (`quizapp.screens.handover`): one routed to
+        a screen another has since replaced goes to the one shown, and one that reaches the
+        app unhandled while a card waits for its answer goes to the answer line."""
+        if hand_over(self, event):
+            return
+        if isinstance(self.screen, TakesStrayKeys):
+            await self.screen.take_stray_key(event)
 
     def on_mount(self) -> None:
         if self.settings_problems:  # file:line: key: message, each; the file's text is never markup

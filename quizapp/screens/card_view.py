@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -27,6 +27,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 from engine import StoreError, blanked, load_rows, render_math_text
 from quizapp.card_commands import local_time
 from quizapp.screens.browser import when
+from quizapp.screens.handover import note_route
 
 if TYPE_CHECKING:
     from engine import Card, CardRow, ReviewRow
@@ -136,6 +137,10 @@ class CardScreen(Screen[None]):
         Binding("r", "reset", "Reset"),
         Binding("escape", "back", "Back"),
     ]
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed straight after this screen opens another belong to that one (`handover`)."""
+        note_route(self, event)
 
     def __init__(self, card: Card) -> None:
         super().__init__()

@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -75,6 +75,12 @@ class DrillScreen(Screen[None]):
                 id="drill-hint",
             )
         yield Footer()
+
+    async def take_stray_key(self, event: events.Key) -> None:
+        """A key routed past the answer line (typed straight after the drill starts, or the
+        next question shows) is the answer's (`quizapp.screens.handover`)."""
+        if not self.ended and self.is_mounted:
+            await self.query_one("#answer-box", AnswerInput).take_stray_key(event)
 
     def on_mount(self) -> None:
         self.began = self.now()

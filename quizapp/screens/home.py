@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
+
+from quizapp.screens.handover import note_route
 
 if TYPE_CHECKING:
     from engine import Deck, Problem
@@ -55,6 +57,10 @@ class HomeScreen(Screen[None]):
         Binding("b", "browse", "Browse cards"),
         Binding("r", "reload", "Reload decks"),
     ]
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed straight after this screen opens another belong to that one (`handover`)."""
+        note_route(self, event)
 
     def __init__(self) -> None:
         super().__init__()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -388,6 +388,14 @@ class StudyScreen(Screen[None]):
         self.query_one("#verdict-bar", VerdictBar).show(
             "Answer", "", "How well did you know it?  1 Again · 2 Hard · 3 Good · 4 Easy"
         )
+
+    async def take_stray_key(self, event: events.Key) -> None:
+        """While a checked card waits for its answer, a key routed past the answer line is its
+        (`quizapp.screens.handover`): typed straight after starting, or after Enter on a
+        verdict, it is neither lost nor read as one of this screen's keys (s, b, h act once
+        the verdict is in; Ctrl+S, Ctrl+L, Ctrl+G at any time)."""
+        if self.state == "answering" and self.is_mounted:
+            await self.query_one("#answer-box", AnswerInput).take_stray_key(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hint":  # hidden unless a hint is left to show for the card being answered

@@ -2,10 +2,12 @@
 
 Two things make it safe to type at normal pace without waiting for verdicts:
 
-- Enter is decided *inside* the line, synchronously (`AnswerLine.action_submit` calls the
-  screen's `Submitter`): keys typed after an Enter sit in this widget's message queue
-  behind it, so the line is cleared for the next part (or kept, on a typo) before any
-  of them is inserted. Nothing waits on a check: the screen checks in a worker thread.
+- Enter is decided *inside* the line, synchronously, in the line's own key handler
+  (`AnswerLine._on_key` calls the screen's `Submitter`), not as a binding, which would act
+  only once the key had bubbled up to the app: keys typed after an Enter sit in this
+  widget's message queue behind it, so the line is cleared for the next part (or kept, on
+  a typo) before any of them is inserted, even when a terminal delivers them all at once.
+  Nothing waits on a check: the screen checks in a worker thread.
 - The line is never disabled while a check runs (a disabled Input drops keys).
 
 The preview is recomputed a moment after typing stops (debounced), in a worker thread;
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
@@ -50,6 +52,20 @@ class AnswerLine(Input):
     def __init__(self, submitter: Submitter, placeholder: str, *, id: str | None = None) -> None:
         super().__init__(placeholder=placeholder, id=id)
         self.submitter = submitter
+        self.last_key: events.Key | None = None
+        """The last key this line received: a key that bubbled up from the line is told from
+        one routed past it (`AnswerInput.take_stray_key`)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        self.last_key = event
+        if event.key == "enter":
+            # Here, in this line's own queue, not as a binding: a binding acts once the key
+            # has bubbled up to the app, after the keys typed behind it have been inserted.
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+            return
+        await super()._on_key(event)
 
     async def action_submit(self) -> None:
         text = self.value
@@ -118,6 +134,31 @@ class AnswerInput(Vertical):
         line.focus()
         if text:
             self.preview(text)
+
+    async def take_stray_key(self, event: events.Key) -> None:
+        """Give the line a key that its screen received instead (the screen calls this from `on_key`).
+
+        A screen is shown before its answer line can take keys: the line is focused once
+        the question is on screen, and keys typed meanwhile (straight after starting a
+        session or a drill) are routed to the screen itself, where they would be lost. So
+        are keys typed after a click elsewhere. Printable keys, Backspace and Enter go to
+        the line, in order; a key the line has seen itself (Enter bubbles up from it) is
+        left alone.
+        """
+        line = self.input
+        if not self.display or line.disabled or event is line.last_key:
+            return
+        if event.is_printable and event.character:
+            line.insert_text_at_cursor(event.character)
+        elif event.key == "backspace":
+            line.action_delete_left()
+        elif event.key == "enter":
+            await line.action_submit()
+        else:
+            return
+        line.focus()
+        event.stop()
+        event.prevent_default()
 
     def set_placeholder(self, placeholder: str) -> None:
         self.input.placeholder = placeholder

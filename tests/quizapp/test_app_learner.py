@@ -431,3 +431,63 @@ async def test_a_card_that_cannot_be_drawn_is_skipped_and_nothing_recorded(
         assert screen.session.current.card.card_id == "pick"
         assert_running(app)
     assert [r.card_id for r in store.reviews()] == ["learner/three"]
+
+
+def burst(app: QuizApp, text: str) -> None:
+    """Keys as a terminal delivers a burst: all sent at once through the driver, none waiting
+    for the screen they open ('⏎' is Enter). (Pilot's `press` waits after each key.)"""
+    from textual import events
+
+    assert app._driver is not None
+    for char in text:
+        key = "enter" if char == "⏎" else char
+        event = events.Key(key, None if char == "⏎" else char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+async def test_an_answer_typed_straight_after_starting_is_kept(store: ReviewStore, deck: Path) -> None:
+    """'a' opens the session and the answer follows at once: its keys reach the study screen
+    before its answer line is focused, and must not be lost or read as the screen's keys
+    (s suspends, b buries, h shows a hint, 1-4 rate)."""
+    app = make_app(store, deck)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await home_loaded(pilot)
+        burst(app, "a3⏎20⏎8⏎")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StudyScreen)
+        await wait_for(app, pilot, lambda: screen.state == "feedback")
+        assert_running(app)
+    (review,) = store.reviews()
+    assert (review.card_id, review.answer, review.correct) == ("learner/three", "3; 20; 8", True)
+
+
+async def test_a_word_typed_straight_after_starting_suspends_nothing(store: ReviewStore, deck: Path) -> None:
+    app = make_app(store, deck)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await home_loaded(pilot)
+        burst(app, "asb")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StudyScreen)
+        assert screen.query_one("#answer", Input).value == "sb"
+        assert screen.session.position == 0  # nothing set aside, nothing skipped
+        assert_running(app)
+    assert store.reviews() == []
+
+
+async def test_a_burst_of_parts_and_the_next_card_keeps_every_key(store: ReviewStore, deck: Path) -> None:
+    """A terminal delivers keys in bursts: every Enter must act before the keys behind it
+    are typed, on this card's parts and across Enter on the verdict to the next card."""
+    app = make_app(store, deck)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_card(app, pilot, "three")
+        burst(app, "3⏎20⏎8⏎")
+        await wait_for(app, pilot, lambda: screen.state == "feedback")
+        burst(app, "⏎2(ŷ - y)/n⏎")
+        await wait_for(app, pilot, lambda: len(store.reviews()) == 2 and screen.state == "feedback")
+        assert_running(app)
+    first, second = store.reviews()
+    assert (first.card_id, first.answer, first.correct) == ("learner/three", "3; 20; 8", True)
+    assert (second.card_id, second.answer, second.correct) == ("learner/residual", "2(ŷ - y)/n", True)

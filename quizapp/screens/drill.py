@@ -54,6 +54,7 @@ class DrillScreen(Screen[None]):
         self.began = 0.0
         self.question_began = 0.0
         self.busy = False  # an answer is being checked and recorded
+        self.enter_waiting = False  # Enter was pressed on the next answer while busy
         self.ended = False
         self.leaving = ""  # "app": quit once the answer being checked is recorded
 
@@ -173,7 +174,10 @@ class DrillScreen(Screen[None]):
 
     def submit(self, text: str) -> Submission:
         """Enter: a typo stays in the line; a readable answer is checked and the line cleared."""
-        if self.busy or self.ended or self.session.current is None:
+        if self.busy and not self.ended:  # typed ahead: it goes in once the next question shows
+            self.enter_waiting = True
+            return Submission(False, "The last answer is being recorded; this one follows.")
+        if self.ended or self.session.current is None:
             return Submission(False)
         readable, message = self.readable(text)
         if not readable:
@@ -260,8 +264,11 @@ class DrillScreen(Screen[None]):
         remaining = self.remaining
         if remaining is not None and remaining <= 0:
             self.finish()
-        else:
-            self.show_next()
+            return
+        self.show_next()
+        if self.enter_waiting and not self.ended:  # the Enter typed ahead, now for this question
+            self.enter_waiting = False
+            self.call_after_refresh(self.query_one("#answer-box", AnswerInput).input.action_submit)
 
     def action_end(self) -> None:
         if not self.busy:

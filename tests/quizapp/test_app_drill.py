@@ -137,3 +137,24 @@ async def test_the_statistics_screen_over_a_populated_log(store: ReviewStore) ->
         assert app.screen.stats.by_tag[0].name == "activations"
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_answers_typed_in_a_burst_each_go_to_their_question(store: ReviewStore) -> None:
+    """A terminal's burst: every answer and its Enter, typed without waiting for the next
+    question, is recorded against the question it was typed for."""
+    from tests.quizapp.test_app_learner import burst
+
+    clock = ManualClock()
+    app = drill_app(store, clock, count=2)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DrillScreen)
+        order = [q.full_id for q in screen.session.questions]
+        burst(app, "".join(ANSWERS[card_id] + "⏎" for card_id in order))
+        for _ in range(100):
+            await settle(pilot)
+            if isinstance(app.screen, DrillReportScreen):
+                break
+        assert isinstance(app.screen, DrillReportScreen)
+    assert [(r.card_id, r.answer) for r in store.reviews()] == [(c, ANSWERS[c]) for c in order]

@@ -113,7 +113,7 @@ class Numeric(Kind):
         return preview_number(text)
 
     def placeholder(self, card: Card) -> str:
-        return "a number, an expression of numbers, or [a vector]"
+        return "a number, an expression of numbers, [1, 2] or [[1, 2], [3, 4]]"
 
     def validate(self, card: Card, checks: CardChecks) -> None:
         checks.instanced()

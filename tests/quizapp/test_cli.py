@@ -321,7 +321,7 @@ def test_validate_exit_status_and_json(
     code, out, err = run(capsys, "validate", str(REPO / "decks" / "starter.md"))
     assert code == 0
     assert out == ""
-    assert "1 decks, 8 cards: 0 errors, 0 warnings" in err
+    assert "1 decks, 9 cards: 0 errors, 0 warnings" in err
     bad = write_deck("## Q {#q}\n\n```quiz\nkind: numeric\nanswer: 1/0\n```\n\nQ\n")
     code, out, _ = run(capsys, "validate", str(bad))
     assert code == 1

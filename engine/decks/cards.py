@@ -201,6 +201,8 @@ class Deck:
     path: Path
     tags: tuple[str, ...] = ()
     cards: tuple[Card, ...] = ()
+    order: int = 0
+    """Where the deck is listed among others: lower first, then by file name (`order:`)."""
 
     def card(self, card_id: str) -> Card | None:
         return next((c for c in self.cards if c.card_id == card_id), None)

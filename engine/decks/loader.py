@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 # Part of the key of decks kept between processes: bump it whenever a change to this
 # module (or to the records in engine.decks.cards) changes what the same file reads into.
 LOADER_VERSION: Final = "4"
-_FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description"})
+_FRONT_MATTER_KEYS: Final = frozenset({"title", "id", "tags", "description", "order"})
+MAX_ORDER: Final = 1000
 _MAX_CRASH_TEXT: Final = 200  # characters of an unexpected error's message kept in a problem
 _CACHE_SIZE: Final = 256  # decks kept in memory; far more than anyone studies at once
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -220,6 +221,7 @@ def load_decks(paths: list[Path], store: DeckStore | None = None) -> tuple[list[
             continue
         seen[result.deck.id] = path
         decks.append(result.deck)
+    decks.sort(key=lambda deck: deck.order)  # stable: equal orders keep the files' order
     return decks, problems
 
 
@@ -292,7 +294,7 @@ class DeckReader:
         if not sections:
             self.problem(1, "no cards: a card starts with a '## ' heading", "warning", code="no-cards")
         title = str(meta.get("title") or deck_id)
-        deck = Deck(deck_id, title, self.path, deck_tags, tuple(cards))
+        deck = Deck(deck_id, title, self.path, deck_tags, tuple(cards), self.order(meta.get("order")))
         return LoadResult(deck, self.problems, crashed=self.crashed)
 
     # -- structure -------------------------------------------------------------------------
@@ -332,6 +334,19 @@ class DeckReader:
             if message is not None:
                 self.problem(2, message, code="control-character")
         return meta
+
+    def order(self, raw: object) -> int:
+        """`order:` where the deck is listed among others (lower first; default 0, then by file name)."""
+        if raw is None:
+            return 0
+        if isinstance(raw, bool) or not isinstance(raw, int) or not -MAX_ORDER <= raw <= MAX_ORDER:
+            self.problem(
+                2,
+                f"order must be a whole number from -{MAX_ORDER} to {MAX_ORDER} (lower is listed first), not {raw!r}",
+                code="invalid-front-matter",
+            )
+            return 0
+        return raw
 
     def sections(self, tokens: list[Any]) -> list[_Section]:
         sections: list[_Section] = []

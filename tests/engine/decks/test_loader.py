@@ -494,3 +494,24 @@ def test_the_deck_list_from_the_cache_needs_no_numpy_yaml_or_markdown(tmp_path: 
     assert "numpy" in first.stdout  # reading the decks for the first time does need them
     cached = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert cached.stdout.strip() == "[]", cached.stdout
+
+
+def test_decks_are_listed_by_their_order_then_by_file_name(tmp_path: Path) -> None:
+    def write(name: str, front: str) -> None:
+        card = "## A card {#a}\n\nText.\n\n### Answer\nMore.\n"
+        (tmp_path / name).write_text(f"---\n{front}\n---\n\n{card}", encoding="utf-8")
+
+    write("a.md", "id: a")
+    write("b.md", "id: b\norder: -1")
+    write("c.md", "id: c\norder: 5")
+    write("d.md", "id: d")
+    write("e.md", "id: e\norder: first")
+    catalog = Catalog.load([tmp_path])
+    assert [deck.id for deck in catalog.decks] == ["b", "a", "d", "e", "c"]
+    (problem,) = catalog.problems
+    assert (problem.path.name, problem.line, problem.code) == ("e.md", 2, "invalid-front-matter")
+    assert "order must be a whole number" in problem.message
+
+
+def test_the_starter_tour_is_listed_first() -> None:
+    assert Catalog.load([DECKS]).decks[0].id == "starter"

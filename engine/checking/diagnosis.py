@@ -59,6 +59,7 @@ import numpy.typing as npt
 
 from engine.checking.edit_places import with_children
 from engine.checking.edits import FACTORS, candidates, off_by
+from engine.checking.verdict import AUTO_MISTAKE as AUTO_MISTAKE
 from engine.errors import EngineError
 from engine.expr.ast import (
     BinOp,
@@ -112,8 +113,6 @@ EDITS: Final[dict[str, str]] = {
 """Every edit a diagnosis may name (`Diagnosis.edit`), with what it means. A verdict names it
 as `auto:<edit>`; the codes are stable, the messages may be reworded."""
 
-AUTO_MISTAKE: Final = "auto:"
-"""How `Verdict.mistake` names a diagnosed edit (`auto:factor-2`), apart from the mistakes decks name."""
 DEFAULT_BUDGET_S: Final = 0.05
 _SMALL_WHOLE: Final = 10
 """A neighbouring value that is a whole number this small (a step count t = 1, a size n = 4)
@@ -126,6 +125,11 @@ class Diagnosis:
 
     edit: str
     message: str
+
+    @property
+    def mistake(self) -> str:
+        """The edit as a verdict names it: `auto:factor-2`."""
+        return AUTO_MISTAKE + self.edit
 
 
 # -- formulas ----------------------------------------------------------------------------------

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Final
+
+AUTO_MISTAKE: Final = "auto:"
+"""How `Verdict.mistake` names a mistake the checker diagnosed itself (`auto:factor-2`,
+`engine.checking.diagnosis`), apart from the mistakes decks and references name. Here, with
+the record, so that reading the log (the statistics) needs no numpy."""
 
 
 @dataclass(frozen=True)

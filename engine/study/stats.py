@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
+from engine.checking.verdict import AUTO_MISTAKE
 from engine.decks.cards import Card
 from engine.settings import DEFAULTS, Settings
 from engine.storage import DAY_START_HOUR, DamagedRow, DrillResult, ReviewStore, to_utc
@@ -38,9 +39,6 @@ from engine.storage.parameters import FittedParameters, latest_parameters
 DEFAULT_DAYS: Final = 30
 FORECAST_DAYS: Final = 14
 TOP_MISTAKES: Final = 8
-DIAGNOSED: Final = "auto:"
-"""How a verdict names a mistake the checker diagnosed itself (`engine.checking.diagnosis.AUTO_MISTAKE`,
-not imported: it loads numpy, which the statistics do not need)."""
 _READ_TABLES: Final = frozenset({"reviews", "card_states", "drill_results", "scheduler_parameters"})
 
 
@@ -139,8 +137,8 @@ class Stats:
 def mistake_label(name: str) -> str:
     """A mistake as the statistics show it: a deck's by its name, a diagnosed edit in words
     (`auto:factor-2` is "auto: factor 2", `auto:eps-inside-sqrt` "auto: eps inside sqrt")."""
-    if name.startswith(DIAGNOSED):
-        return "auto: " + name.removeprefix(DIAGNOSED).replace("-", " ")
+    if name.startswith(AUTO_MISTAKE):
+        return "auto: " + name.removeprefix(AUTO_MISTAKE).replace("-", " ")
     return name
 
 

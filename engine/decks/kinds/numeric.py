@@ -29,14 +29,15 @@ them differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.checking.boundary import Attempt, failure_message, judged
-from engine.checking.diagnosis import AUTO_MISTAKE, Diagnosis, diagnose_number
+from engine.checking.diagnosis import Diagnosis, diagnose_number
 from engine.checking.verdict import Verdict
 from engine.decks.cards import Accuracy, Tolerance
 from engine.decks.kinds.base import CardChecks, Kind
@@ -101,7 +102,7 @@ class Numeric(Kind):
             None,
             answer,
             lambda attempt: check_number(
-                goal, answer, accuracy, attempt, neighbours=neighbouring_values(instance)
+                goal, answer, accuracy, attempt, neighbours=partial(neighbouring_values, instance)
             ),
         )
 
@@ -199,13 +200,13 @@ def check_number(
     accuracy: Accuracy,
     attempt: Attempt,
     part: str | None = None,
-    neighbours: Mapping[str, float] | None = None,
+    neighbours: Callable[[], Mapping[str, float]] | None = None,
 ) -> Verdict:
     """The verdict on a numeric answer (or part) against its target; raises for `judged` to catch.
 
     A wrong number that matches no known mistake is diagnosed (`engine.checking.diagnosis`):
-    the value of one of `neighbours` (`neighbouring_values`), the sign, or a factor of 2, ½, 10
-    or 0.1, at this accuracy.
+    the value of one of `neighbours` (`neighbouring_values`, worked out only then), the sign, or
+    a factor of 2, ½, 10 or 0.1, at this accuracy.
     """
     expected = goal.value
     expected_text = format_value(expected)
@@ -239,10 +240,10 @@ def check_number(
         return Verdict(
             False, interpreted, expected_text, mistake_feedback(matched), matched[0].name, part=part
         )
-    diagnosis = _diagnosis(expected, got, accuracy, neighbours or {})
+    diagnosis = _diagnosis(expected, got, accuracy, neighbours() if neighbours is not None else {})
     if diagnosis is not None:
         feedback = f"{diagnosis.message} Expected {expected_text}, got {shown}."
-        return Verdict(False, interpreted, expected_text, feedback, AUTO_MISTAKE + diagnosis.edit, part=part)
+        return Verdict(False, interpreted, expected_text, feedback, diagnosis.mistake, part=part)
     return Verdict(
         False, interpreted, expected_text, f"Wrong: expected {expected_text}, got {shown}.", part=part
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from engine.checking.boundary import judged
@@ -117,7 +118,7 @@ def check_step(instance: Instance, step: Step, answer: str) -> Verdict:
             step.accuracy,
             attempt,
             part=step.name,
-            neighbours=neighbouring_values(instance, step.name),
+            neighbours=partial(neighbouring_values, instance, step.name),
         ),
     )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from engine.checking.boundary import Attempt, failure_message, judged
-from engine.checking.diagnosis import AUTO_MISTAKE, diagnose
+from engine.checking.diagnosis import diagnose
 from engine.checking.equivalence import UNDECIDED, Equivalence, equivalent
 from engine.checking.verdict import Verdict
 from engine.decks.kinds.base import CardChecks, Kind
@@ -88,7 +88,7 @@ def _check(card: Card, seed: int, answer: str, attempt: Attempt) -> Verdict:
     diagnosis = diagnose(node, expected_node, card.variables, seed=seed)
     if diagnosis is not None:  # one small edit of the expected answer, verified at every point
         feedback = f"{diagnosis.message} {difference}"
-        return Verdict(False, interpreted, expected_text, feedback, f"{AUTO_MISTAKE}{diagnosis.edit}")
+        return Verdict(False, interpreted, expected_text, feedback, diagnosis.mistake)
     return Verdict(False, interpreted, expected_text, difference)
 
 

@@ -29,7 +29,7 @@ from engine.expr.domains import Domain, parse_domain
 from engine.expr.names import canonical_name
 from engine.expr.parser import parse_with_variables
 from engine.storage import ReviewStore
-from engine.study.stats import DIAGNOSED, compute_stats, format_stats
+from engine.study.stats import compute_stats, format_stats
 from tests.conftest import DECKS, FIXTURES
 
 CASES_FILE = FIXTURES / "diagnosis" / "cases.yaml"
@@ -337,7 +337,6 @@ With gradient $g = {g}$ and $\\beta_1 = {beta1}$, give Adam's first moment after
 def test_the_statistics_show_diagnosed_mistakes_in_words(tmp_path: Path) -> None:
     from quizapp.screens.stats import summary_text
 
-    assert DIAGNOSED == AUTO_MISTAKE
     moment = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
     doubled = Verdict(False, "2·x", "x", "Off by a factor of 2.", f"{AUTO_MISTAKE}factor-2")
     root = Verdict(False, "√v + ε", "√(v + ε)", "ε outside.", f"{AUTO_MISTAKE}eps-outside-sqrt")

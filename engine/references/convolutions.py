@@ -28,6 +28,8 @@ from engine.references.registry import (
     ReferenceInputError,
     as_count,
     as_flag,
+    constant_per_group,
+    parameter_count,
     per_group,
     to_numpy,
     to_tensor,
@@ -49,17 +51,9 @@ def _each_setting(name: str, recipe: Recipe) -> Compute:
     torch's shape checks raise RuntimeError ("Kernel size can't be greater than actual input
     size"); they are turned into input errors, which name the reference and quote torch.
     """
-
-    def compute(arrays: Arrays, device: torch.device) -> Arrays:
-        import numpy as np
-
-        def run(idx: np.ndarray, setting: Setting) -> Arrays:
-            found = _torch_checked(name, lambda: recipe(setting, device))
-            return {output: np.full(len(idx), value) for output, value in found.items()}
-
-        return per_group(arrays, list(arrays), run)
-
-    return compute
+    return constant_per_group(
+        None, lambda setting, device: _torch_checked(name, lambda: recipe(setting, device))
+    )
 
 
 def _torch_checked(name: str, call: Callable[[], T]) -> T:
@@ -157,10 +151,6 @@ def _channels(setting: Setting) -> tuple[int, int, int]:
     )
 
 
-def _numel(module: torch.nn.Module) -> float:
-    return float(sum(parameter.numel() for parameter in module.parameters()))
-
-
 def _conv2d_params(setting: Setting, device: torch.device) -> dict[str, float]:
     import torch
 
@@ -169,7 +159,7 @@ def _conv2d_params(setting: Setting, device: torch.device) -> dict[str, float]:
     bias = as_flag(setting["bias"], "bias")
     conv = torch.nn.Conv2d(in_channels, out_channels, kernel, groups=groups, bias=bias, device="meta")
     return {
-        "params": _numel(conv),
+        "params": parameter_count(conv),
         "weight_params": float(conv.weight.numel()),
         "bias_params": float(conv.bias.numel()) if conv.bias is not None else 0.0,
     }
@@ -185,13 +175,13 @@ def _separable_conv2d_params(setting: Setting, device: torch.device) -> dict[str
     )
     pointwise = torch.nn.Conv2d(in_channels, out_channels, 1, bias=bias, device="meta")
     standard = torch.nn.Conv2d(in_channels, out_channels, kernel, bias=bias, device="meta")
-    separable = _numel(torch.nn.Sequential(depthwise, pointwise))
+    separable = parameter_count(torch.nn.Sequential(depthwise, pointwise))
     return {
-        "depthwise": _numel(depthwise),
-        "pointwise": _numel(pointwise),
+        "depthwise": parameter_count(depthwise),
+        "pointwise": parameter_count(pointwise),
         "params": separable,
-        "standard": _numel(standard),
-        "ratio": separable / _numel(standard),
+        "standard": parameter_count(standard),
+        "ratio": separable / parameter_count(standard),
     }
 
 

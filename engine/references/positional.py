@@ -32,6 +32,7 @@ from engine.references.registry import (
     Reference,
     ReferenceInputError,
     as_count,
+    parameter_count,
     per_group,
     to_numpy,
     to_tensor,
@@ -214,8 +215,7 @@ def _learned_pe_params(arrays: Arrays, device: torch.device) -> Arrays:
             as_count(h["d_model"], "d_model", minimum=1),
             device="meta",
         )
-        count = sum(parameter.numel() for parameter in table.parameters())
-        return {"params": np.full(len(idx), float(count))}
+        return {"params": np.full(len(idx), float(parameter_count(table)))}
 
     return per_group(arrays, ["max_len", "d_model"], run)
 

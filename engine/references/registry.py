@@ -363,6 +363,32 @@ def per_group(
     return outputs
 
 
+def constant_per_group(
+    names: Sequence[str] | None, outputs_of: Callable[[dict[str, float], torch.device], Mapping[str, float]]
+) -> Compute:
+    """A compute for outputs that depend on scalar inputs only (sizes, settings, counts).
+
+    `outputs_of(values, device)` runs once per group of instances sharing the inputs `names`
+    (all of them when None), and each number it returns is spread over its group.
+    """
+
+    def compute(arrays: Arrays, device: torch.device) -> Arrays:
+        import numpy as np
+
+        def run(idx: np.ndarray, values: dict[str, float]) -> Arrays:
+            return {name: np.full(len(idx), value) for name, value in outputs_of(values, device).items()}
+
+        return per_group(arrays, list(arrays) if names is None else names, run)
+
+    return compute
+
+
+def parameter_count(module: torch.nn.Module) -> int:
+    """The parameters of a real module (built on the meta device: no memory), each counted
+    once: `parameters()` skips a tied weight's repeat."""
+    return sum(parameter.numel() for parameter in module.parameters())
+
+
 def scalars(arrays: Arrays, index: int, names: Sequence[str]) -> dict[str, float]:
     """The scalar inputs `names` of instance `index`, as Python floats for torch's APIs."""
     return {name: float(arrays[name][index]) for name in names}

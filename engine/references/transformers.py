@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from engine.references.registry import (
     Arrays,
+    Compute,
     Mistake,
     Output,
     Param,
@@ -30,6 +31,8 @@ from engine.references.registry import (
     ReferenceInputError,
     as_count,
     as_flag,
+    constant_per_group,
+    parameter_count,
     per_group,
     to_numpy,
     to_tensor,
@@ -54,26 +57,10 @@ BITS = Param(
 )
 
 
-def _constant_per_group(names: list[str], counts: Counts) -> Callable[[Arrays, torch.device], Arrays]:
-    """A compute that runs `counts(sizes)` once per group of instances sharing `names`.
-
-    Counts depend on the sizes only, never on the device: modules are built on "meta".
-    """
-
-    def compute(arrays: Arrays, device: torch.device) -> Arrays:
-        import numpy as np
-
-        def run(idx: np.ndarray, sizes: Sizes) -> Arrays:
-            return {name: np.full(len(idx), value) for name, value in counts(sizes).items()}
-
-        return per_group(arrays, names, run)
-
-    return compute
-
-
-def _numel(module: torch.nn.Module) -> int:
-    """Parameters of `module`, each counted once: parameters() skips a tied weight's repeat."""
-    return sum(parameter.numel() for parameter in module.parameters())
+def _counts_per_group(names: list[str], counts: Counts) -> Compute:
+    """`counts(sizes)` once per group of instances sharing `names`: counts depend on the sizes
+    only, never on the device (modules are built on "meta")."""
+    return constant_per_group(names, lambda sizes, _device: counts(sizes))
 
 
 def _heads(sizes: Sizes, width: str, heads: str) -> tuple[int, int]:
@@ -178,8 +165,12 @@ def _multihead_attention_params(sizes: Sizes) -> dict[str, float]:
     module = torch.nn.MultiheadAttention(
         embed_dim, num_heads, bias=as_flag(sizes["bias"], "bias"), device="meta"
     )
-    out_proj = _numel(module.out_proj)
-    return {"params": _numel(module), "in_proj": _numel(module) - out_proj, "out_proj": out_proj}
+    out_proj = parameter_count(module.out_proj)
+    return {
+        "params": parameter_count(module),
+        "in_proj": parameter_count(module) - out_proj,
+        "out_proj": out_proj,
+    }
 
 
 def _encoder_layer(sizes: Sizes, bias: bool = True) -> torch.nn.TransformerEncoderLayer:
@@ -200,10 +191,15 @@ def _encoder_layer(sizes: Sizes, bias: bool = True) -> torch.nn.TransformerEncod
 
 def _encoder_layer_params(sizes: Sizes) -> dict[str, float]:
     layer = _encoder_layer(sizes, bias=as_flag(sizes["bias"], "bias"))
-    feedforward = _numel(layer.linear1) + _numel(layer.linear2)
-    norms = _numel(layer.norm1) + _numel(layer.norm2)
-    attention = _numel(layer.self_attn)
-    return {"params": _numel(layer), "attention": attention, "feedforward": feedforward, "norms": norms}
+    feedforward = parameter_count(layer.linear1) + parameter_count(layer.linear2)
+    norms = parameter_count(layer.norm1) + parameter_count(layer.norm2)
+    attention = parameter_count(layer.self_attn)
+    return {
+        "params": parameter_count(layer),
+        "attention": attention,
+        "feedforward": feedforward,
+        "norms": norms,
+    }
 
 
 def _embedding_params(sizes: Sizes) -> dict[str, float]:
@@ -214,10 +210,10 @@ def _embedding_params(sizes: Sizes) -> dict[str, float]:
     embedding = torch.nn.Embedding(vocabulary, width, device="meta")
     # The output head of a language model maps d back to the vocabulary, without a bias.
     head = torch.nn.Linear(width, vocabulary, bias=False, device="meta")
-    untied = _numel(torch.nn.ModuleList([embedding, head]))
+    untied = parameter_count(torch.nn.ModuleList([embedding, head]))
     head.weight = embedding.weight  # weight tying: one (V, d) matrix serves both
-    tied = _numel(torch.nn.ModuleList([embedding, head]))
-    return {"embedding": _numel(embedding), "untied": untied, "tied": tied}
+    tied = parameter_count(torch.nn.ModuleList([embedding, head]))
+    return {"embedding": parameter_count(embedding), "untied": untied, "tied": tied}
 
 
 def _lora_params(sizes: Sizes) -> dict[str, float]:
@@ -229,7 +225,7 @@ def _lora_params(sizes: Sizes) -> dict[str, float]:
     frozen = torch.nn.Linear(in_features, out_features, bias=False, device="meta")
     down = torch.nn.Linear(in_features, rank, bias=False, device="meta")  # A: d_in -> r
     up = torch.nn.Linear(rank, out_features, bias=False, device="meta")  # B: r -> d_out
-    lora, full = _numel(down) + _numel(up), _numel(frozen)
+    lora, full = parameter_count(down) + parameter_count(up), parameter_count(frozen)
     return {"lora": lora, "full": full, "fraction": lora / full}
 
 
@@ -473,7 +469,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(["embed_dim", "num_heads", "bias"], _multihead_attention_params),
+        compute=_counts_per_group(["embed_dim", "num_heads", "bias"], _multihead_attention_params),
     ),
     Reference(
         name="encoder_layer_params",
@@ -516,7 +512,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(["d_model", "nhead", "dim_feedforward", "bias"], _encoder_layer_params),
+        compute=_counts_per_group(["d_model", "nhead", "dim_feedforward", "bias"], _encoder_layer_params),
     ),
     Reference(
         name="embedding_params",
@@ -542,7 +538,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(["num_embeddings", "embedding_dim"], _embedding_params),
+        compute=_counts_per_group(["num_embeddings", "embedding_dim"], _embedding_params),
     ),
     Reference(
         name="lora_params",
@@ -576,7 +572,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(["in_features", "out_features", "r"], _lora_params),
+        compute=_counts_per_group(["in_features", "out_features", "r"], _lora_params),
     ),
     Reference(
         name="linear_flops",
@@ -610,7 +606,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(["in_features", "out_features", "tokens"], _linear_flops),
+        compute=_counts_per_group(["in_features", "out_features", "tokens"], _linear_flops),
     ),
     Reference(
         name="encoder_layer_flops",
@@ -653,7 +649,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(["d_model", "nhead", "dim_feedforward", "seq_len"], _encoder_layer_flops),
+        compute=_counts_per_group(["d_model", "nhead", "dim_feedforward", "seq_len"], _encoder_layer_flops),
     ),
     Reference(
         name="attention_scores_memory",
@@ -684,7 +680,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(["batch_size", "num_heads", "seq_len", "bits"], _attention_scores_memory),
+        compute=_counts_per_group(["batch_size", "num_heads", "seq_len", "bits"], _attention_scores_memory),
     ),
     Reference(
         name="kv_cache_memory",
@@ -732,7 +728,7 @@ REFERENCES = (
             ),
         ),
         topic="transformers",
-        compute=_constant_per_group(
+        compute=_counts_per_group(
             ["num_layers", "num_heads", "num_kv_heads", "head_dim", "seq_len", "batch_size", "bits"],
             _kv_cache_memory,
         ),
